@@ -1,0 +1,60 @@
+"""Finding landing files: ``<landing>/<source>/<entity>/<file>.<csv|csv.gz|parquet|jsonl|jsonl.gz>``."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from laer.contract import BY_PATH, FILE_SUFFIXES, Entity
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path  # absolute
+    relpath: str  # relative to the landing folder, with forward slashes
+    entity: Entity
+    fmt: str  # csv | parquet | jsonl
+    compressed: bool
+
+    def content_hash(self) -> str:
+        with self.path.open("rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+@dataclass(frozen=True)
+class Discovery:
+    files: list[LandingFile]
+    warnings: list[str]
+
+
+def _format(name: str) -> tuple[str, bool] | None:
+    for suffix in FILE_SUFFIXES:
+        if name.endswith(suffix):
+            parts = suffix.lstrip(".").split(".")
+            return parts[0], len(parts) > 1
+    return None
+
+
+def discover(landing: Path) -> Discovery:
+    """All loadable files in lexical order of their relative path, and what was ignored."""
+    landing = Path(landing)
+    if not landing.is_dir():
+        raise FileNotFoundError(f"landing folder {landing} does not exist")
+    files: list[LandingFile] = []
+    warnings: list[str] = []
+    for p in sorted(landing.rglob("*")):
+        if not p.is_file() or any(part.startswith(".") for part in p.relative_to(landing).parts):
+            continue
+        rel = p.relative_to(landing).as_posix()
+        parts = rel.split("/")
+        if len(parts) != 3 or (parts[0], parts[1]) not in BY_PATH:
+            warnings.append(f"{rel}: not under a known <source>/<entity>/ folder; ignored")
+            continue
+        fmt = _format(parts[2])
+        if fmt is None:
+            warnings.append(f"{rel}: unsupported file type (expected one of {', '.join(FILE_SUFFIXES)}); ignored")
+            continue
+        files.append(LandingFile(p, rel, BY_PATH[(parts[0], parts[1])], fmt[0], fmt[1]))
+    files.sort(key=lambda f: f.relpath)
+    return Discovery(files, warnings)

@@ -1,0 +1,377 @@
+"""Load landing files into the append-only ``raw`` schema of the DuckDB warehouse.
+
+Per file, in one transaction: read it with DuckDB's own reader, validate it against
+the landing contract, append its rows with lineage columns, and record it in the
+load ledger. A file that fails validation loads nothing and gets a quarantine entry
+naming the file, the first offending row and column, and how many rows are bad; the
+file itself stays where it is. Files are loaded in lexical order of their path; a
+file whose path and content hash were seen before is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from laer.contract import ColType, Column, Entity
+from laer.ingest.files import LandingFile, discover
+
+RAW = "raw"
+LEDGER = f"{RAW}._load_ledger"
+LINEAGE = ("_source_file", "_batch_id", "_loaded_at", "_row_number")
+SQL_TYPES = {
+    ColType.STRING: "varchar",
+    ColType.INT: "bigint",
+    ColType.BOOL: "boolean",
+    ColType.TIMESTAMP: "timestamp",
+    ColType.DATE: "date",
+    ColType.DECIMAL: "decimal(18,8)",
+}
+TYPE_WORDS = {
+    ColType.INT: "an integer",
+    ColType.BOOL: "a boolean (true/false)",
+    ColType.TIMESTAMP: "an ISO-8601 timestamp",
+    ColType.DATE: "a date (YYYY-MM-DD)",
+    ColType.DECIMAL: "a decimal number",
+    ColType.STRING: "text",
+}
+
+
+class Rejected(Exception):
+    """The file breaks the landing contract; nothing of it is loaded."""
+
+    def __init__(self, reason: str, column: str | None = None, row: int | None = None, count: int | None = None):
+        super().__init__(reason)
+        self.reason, self.column, self.row, self.count = reason, column, row, count
+
+
+@dataclass
+class FileResult:
+    relpath: str
+    entity: str
+    status: str  # loaded | skipped | quarantined
+    rows: int = 0
+    batch_id: int | None = None
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    column: str | None = None
+    row: int | None = None
+    bad_rows: int | None = None
+
+
+@dataclass
+class LoadReport:
+    results: list[FileResult]
+    warnings: list[str]
+
+    def by_status(self, status: str) -> list[FileResult]:
+        return [r for r in self.results if r.status == status]
+
+    @property
+    def loaded(self) -> list[FileResult]:
+        return self.by_status("loaded")
+
+    @property
+    def quarantined(self) -> list[FileResult]:
+        return self.by_status("quarantined")
+
+    @property
+    def skipped(self) -> list[FileResult]:
+        return self.by_status("skipped")
+
+
+def qi(name: str) -> str:
+    """Quote an identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {RAW}")
+    con.execute(f"""
+        create table if not exists {LEDGER} (
+            batch_id bigint primary key,
+            path varchar not null,
+            source varchar not null,
+            entity varchar not null,
+            content_hash varchar not null,
+            size_bytes bigint not null,
+            row_count bigint,
+            loaded_at timestamp not null,
+            status varchar not null,        -- loaded | quarantined
+            message varchar,
+            error_column varchar,
+            error_row bigint,
+            error_count bigint,
+            warnings varchar                -- JSON list of warnings (drift, unknown enum values)
+        )""")
+    con.execute(f"""
+        create or replace view {RAW}.quarantine as
+        select l.* from {LEDGER} l
+        where l.status = 'quarantined'
+          and not exists (
+              select 1 from {LEDGER} ok
+              where ok.path = l.path and ok.status = 'loaded' and ok.batch_id > l.batch_id)""")
+
+
+def ensure_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    cols = ",\n".join(f"{qi(c.name)} {SQL_TYPES[c.type]}" for c in entity.columns)
+    con.execute(f"""
+        create table if not exists {RAW}.{entity.table} (
+            {cols},
+            _source_file varchar not null,
+            _batch_id bigint not null,
+            _loaded_at timestamp not null,
+            _row_number bigint not null
+        )""")
+
+
+def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def _stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
+    """Create temp relation ``_stage``: the file's columns plus ``_row`` (1-based data row)."""
+    path = str(f.path)
+    if f.fmt == "parquet":
+        con.execute(f"create temp view _stage as select * exclude (file_row_number), "
+                    f"file_row_number + 1 as _row from read_parquet({_lit(path)}, file_row_number = true)")
+        return
+    if f.fmt == "csv":
+        if f.path.stat().st_size == 0:
+            raise Rejected("empty file: no header row")
+        con.execute(
+            f"create temp table _stage as select * from read_csv({_lit(path)}, header = true, "
+            "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+            f"auto_detect = true, sample_size = -1, compression = '{'gzip' if f.compressed else 'none'}')")
+        con.execute("alter table _stage add column _row bigint")
+        con.execute("update _stage set _row = rowid + 1")
+        return
+    # JSON Lines: every value as text, so that typing is decided here, not guessed by a reader
+    con.execute(f"create temp view _stage_src as select json, row_number() over () as _row "
+                f"from read_ndjson_objects({_lit(path)}, compression = '{'gzip' if f.compressed else 'none'}')")
+    bad = con.execute("select min(_row), count(*) from _stage_src "
+                      "where json_type(json) <> 'OBJECT'").fetchone()
+    if bad and bad[1]:
+        raise Rejected(f"malformed JSON Lines: line {bad[0]} is not a JSON object", row=bad[0], count=bad[1])
+    keys = [r[0] for r in con.execute(
+        "select k from (select unnest(json_keys(json)) as k, _row from _stage_src) "
+        "group by k order by min(_row), k").fetchall()]
+    if not keys:
+        raise Rejected("empty file: no records")
+    select = ", ".join(f"json ->> {_lit(k)} as {qi(k)}" for k in keys)
+    con.execute(f"create temp table _stage as select {select}, _row from _stage_src order by _row")
+
+
+def _drop_stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
+    if f.fmt == "parquet":
+        con.execute("drop view if exists temp._stage")
+    else:
+        con.execute("drop table if exists temp._stage; drop view if exists temp._stage_src")
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+def _conversion(col: Column, src: str, src_type: str) -> str:
+    """SQL turning stage column ``src`` into the contract type; NULL where it does not parse."""
+    t = src_type.upper()
+    is_text = t in ("VARCHAR", "JSON") or t.startswith("VARCHAR")
+    x = qi(src)
+    if col.type is ColType.STRING:
+        return x if is_text else f"cast({x} as varchar)"
+    if not is_text:
+        native = {
+            ColType.INT: ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT"),
+            ColType.BOOL: ("BOOLEAN",),
+            ColType.DATE: ("DATE",),
+            ColType.DECIMAL: ("DOUBLE", "FLOAT", "BIGINT", "INTEGER"),
+        }
+        if col.type is ColType.TIMESTAMP:
+            if "WITH TIME ZONE" in t:
+                return f"timezone('UTC', {x})"
+            if t.startswith("TIMESTAMP") or t == "DATE":
+                return f"cast({x} as timestamp)"
+        elif t in native.get(col.type, ()) or (col.type is ColType.DECIMAL and t.startswith("DECIMAL")):
+            return f"cast({x} as {SQL_TYPES[col.type]})"
+        x = f"cast({x} as varchar)"
+    v = f"trim({x})"
+    if col.type is ColType.INT:
+        return f"case when regexp_full_match({v}, '[+-]?[0-9]+') then try_cast({v} as bigint) end"
+    if col.type is ColType.BOOL:
+        return (f"case lower({v}) when 'true' then true when 't' then true when '1' then true "
+                f"when 'false' then false when 'f' then false when '0' then false end")
+    if col.type is ColType.TIMESTAMP:
+        return (f"case when regexp_matches({v}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                f"then timezone('UTC', try_cast({v} as timestamptz)) end")
+    if col.type is ColType.DATE:
+        return f"case when regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') then try_cast({v} as date) end"
+    if col.type is ColType.DECIMAL:
+        return f"try_cast({v} as decimal(18,8))"
+    raise AssertionError(col.type)
+
+
+def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str, str], dict[str, str], list[str], int]:
+    """Check the staged file; returns (contract column -> SQL, extra columns, warnings, rows)."""
+    stage_cols = {k: v for k, v in _table_columns_any(con, "_stage").items() if k != "_row"}
+    by_lower = {k.strip().lower(): k for k in stage_cols}
+    entity = f.entity
+    missing = [c.name for c in entity.required if c.name not in by_lower]
+    if missing:
+        found = ", ".join(stage_cols) or "none"
+        raise Rejected(f"missing required column(s): {', '.join(missing)} (columns found: {found})", column=missing[0])
+    conv: dict[str, str] = {}
+    checks: list[tuple[Column, str, str]] = []
+    aggs: list[str] = ["count(*)"]
+    for col in entity.columns:
+        src = by_lower.get(col.name)
+        if src is None:
+            continue
+        expr = _conversion(col, src, stage_cols[src])
+        conv[col.name] = expr
+        bad = f"({qi(src)} is not null and ({expr}) is null)"
+        if col.required:
+            bad = f"({qi(src)} is null or ({expr}) is null)"
+        if col.type is not ColType.STRING or col.required:
+            checks.append((col, src, bad))
+            aggs += [f"count(*) filter (where {bad})", f"min(_row) filter (where {bad})"]
+    for col in entity.columns:
+        if col.enum and col.name in conv:
+            val = f"lower({qi(by_lower[col.name])})" if col.case_insensitive else qi(by_lower[col.name])
+            known = ", ".join(_lit(v) for v in col.enum)
+            aggs.append(f"list(distinct {val} order by {val}) filter (where {val} is not null and {val} not in ({known}))")
+    result = con.execute(f"select {', '.join(aggs)} from _stage").fetchone()
+    assert result is not None
+    n_rows = int(result[0])
+    failures = []
+    for i, (col, src, _bad) in enumerate(checks):
+        count, first = result[1 + 2 * i], result[2 + 2 * i]
+        if count:
+            failures.append((first, col, src, count))
+    if failures:
+        failures.sort(key=lambda x: (x[0], [c.name for c in entity.columns].index(x[1].name)))
+        first, col, src, count = failures[0]
+        value = con.execute(f"select cast({qi(src)} as varchar) from _stage where _row = ?", [first]).fetchone()
+        shown = "null" if value is None or value[0] is None else repr(value[0])
+        line = f" (line {first + 1})" if f.fmt == "csv" else ""
+        what = "is required but empty" if shown == "null" else f"is not {TYPE_WORDS[col.type]}"
+        others = "" if len(failures) == 1 else f"; also bad: {', '.join(sorted({x[1].name for x in failures[1:]}))}"
+        raise Rejected(
+            f"row {first}{line}, column {col.name}: value {shown} {what}; "
+            f"{count} row(s) bad in this column{others}",
+            column=col.name, row=int(first), count=int(count))
+    warnings: list[str] = []
+    enum_results = result[1 + 2 * len(checks):]
+    enum_cols = [c for c in entity.columns if c.enum and c.name in conv]
+    for col, unknown in zip(enum_cols, enum_results, strict=True):
+        if unknown:
+            warnings.append(f"column {col.name}: unknown value(s) {', '.join(map(repr, unknown[:5]))} kept")
+    known_lower = {c.name for c in entity.columns}
+    extra = {k: v for k, v in stage_cols.items() if k.strip().lower() not in known_lower}
+    if extra:
+        warnings.append(f"schema drift: extra column(s) {', '.join(extra)} kept in raw")
+    return conv, extra, warnings, n_rows
+
+
+def _table_columns_any(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
+    return {r[0]: r[1] for r in con.execute(f"describe {name}").fetchall()}
+
+
+def _record(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int, *, status: str,
+            rows: int | None, message: str, warnings: list[str], loaded_at: dt.datetime,
+            rejection: Rejected | None = None) -> None:
+    con.execute(
+        f"insert into {LEDGER} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, f.relpath, f.entity.source, f.entity.name, digest, f.path.stat().st_size, rows,
+         loaded_at, status, message, rejection.column if rejection else None,
+         rejection.row if rejection else None, rejection.count if rejection else None,
+         json.dumps(warnings, ensure_ascii=False) if warnings else None])
+
+
+def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int,
+              before_commit: Callable[[LandingFile], None] | None = None,
+              raw_columns: dict[str, dict[str, str]] | None = None) -> FileResult:
+    """Load one file in one transaction, or quarantine it. Crashes roll back and re-raise."""
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.execute("begin transaction")
+    try:
+        try:
+            _stage(con, f)
+            conv, extra, warnings, n_rows = _validate(con, f)
+        except duckdb.Error as exc:  # the reader could not parse the file
+            raise Rejected(f"malformed {f.fmt} file: {str(exc).splitlines()[0]}") from exc
+        raw_columns = {} if raw_columns is None else raw_columns
+        if f.entity.table not in raw_columns:
+            ensure_raw_table(con, f.entity)
+            raw_columns[f.entity.table] = _table_columns(con, RAW, f.entity.table)
+        existing = raw_columns[f.entity.table]
+        added = [name for name in extra if name not in existing]
+        for name in added:
+            con.execute(f"alter table {RAW}.{f.entity.table} add column {qi(name)} varchar")
+        targets = [*conv, *extra, *LINEAGE]
+        values = [*conv.values(), *(f"cast({qi(k)} as varchar)" for k in extra),
+                  _lit(f.relpath), str(batch_id), f"cast({_lit(loaded_at.isoformat())} as timestamp)", "_row"]
+        con.execute(f"insert into {RAW}.{f.entity.table} ({', '.join(map(qi, targets))}) "
+                    f"select {', '.join(values)} from _stage")
+        if before_commit:
+            before_commit(f)
+        _record(con, f, digest, batch_id, status="loaded", rows=n_rows, message="loaded",
+                warnings=warnings, loaded_at=loaded_at)
+        con.execute("commit")
+        existing.update(dict.fromkeys(added, "VARCHAR"))
+        return FileResult(f.relpath, f.entity.table, "loaded", n_rows, batch_id, "loaded", warnings)
+    except Rejected as rej:
+        con.execute("rollback")
+        if raw_columns is not None:
+            raw_columns.pop(f.entity.table, None)
+        con.execute("begin transaction")
+        _record(con, f, digest, batch_id, status="quarantined", rows=None, message=rej.reason,
+                warnings=[], loaded_at=loaded_at, rejection=rej)
+        con.execute("commit")
+        return FileResult(f.relpath, f.entity.table, "quarantined", 0, batch_id, rej.reason,
+                          column=rej.column, row=rej.row, bad_rows=rej.count)
+    except BaseException:
+        con.execute("rollback")
+        if raw_columns is not None:
+            raw_columns.pop(f.entity.table, None)  # the rollback may have undone a create/alter
+        raise
+    finally:
+        _drop_stage(con, f)
+
+
+def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Iterable[str] | None = None,
+                 on_file: Callable[[FileResult], None] | None = None,
+                 before_commit: Callable[[LandingFile], None] | None = None) -> LoadReport:
+    """Load every new file under ``landing`` (optionally only some raw tables)."""
+    con.execute("set TimeZone = 'UTC'")
+    ensure_ledger(con)
+    found = discover(Path(landing))
+    wanted = set(entities) if entities is not None else None
+    seen = {(p, h) for p, h in con.execute(f"select path, content_hash from {LEDGER}").fetchall()}
+    batch_id = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
+    results: list[FileResult] = []
+    raw_columns: dict[str, dict[str, str]] = {}
+    for f in found.files:
+        if wanted is not None and f.entity.table not in wanted:
+            continue
+        digest = f.content_hash()
+        if (f.relpath, digest) in seen:
+            res = FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content")
+        else:
+            batch_id += 1
+            res = load_file(con, f, digest, batch_id, before_commit, raw_columns)
+            seen.add((f.relpath, digest))
+        results.append(res)
+        if on_file:
+            on_file(res)
+    return LoadReport(results, found.warnings)

@@ -1,0 +1,5 @@
+{#- Schemas are named for their layer (staging, intermediate, marts, reference), not
+    prefixed with the target schema: BI tools and the publish step address `marts.*`. -#}
+{% macro generate_schema_name(custom_schema_name, node) -%}
+    {%- if custom_schema_name is none -%}{{ target.schema | trim }}{%- else -%}{{ custom_schema_name | trim }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,55 @@
+{#- Usage per account per day. Incremental on event date: a run recomputes exactly the
+    event dates that received events in batches loaded since the last run, however late
+    those events arrived (a fixed look-back window would silently miss older ones). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='activity_date',
+        incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
+        partition_by=('activity_date' if target.type == 'spark' else none),
+        file_format=('parquet' if target.type == 'spark' else none),
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+events as (
+    select * from {{ ref('stg_usage__events') }}
+),
+
+core_features as (
+    select feature from {{ ref('core_features') }}
+),
+
+{% if is_incremental() %}
+touched_dates as (
+    select distinct event_date
+    from events
+    where _batch_id > (select coalesce(max(max_batch_id), 0) from {{ this }})
+),
+{% endif %}
+
+scoped as (
+    select events.*
+    from events
+    {% if is_incremental() %}
+    where events.event_date in (select event_date from touched_dates)
+    {% endif %}
+),
+
+daily as (
+    select
+        scoped.account_id,
+        scoped.event_date as activity_date,
+        count(*) as events,
+        count(distinct scoped.user_id) as active_users,
+        count(distinct core_features.feature) as core_features_used,
+        max(scoped._batch_id) as max_batch_id
+    from scoped
+    left join core_features
+        on core_features.feature = scoped.feature
+    group by scoped.account_id, scoped.event_date
+)
+
+select * from daily

@@ -1,0 +1,69 @@
+-- Distinct active users and distinct core features used "in the last N days" as step
+-- functions per account: an activity on day a covers days a .. a+N-1; a member's
+-- overlapping coverages merge into spans; counting the spans over each day (a sweep)
+-- gives the rolling distinct count without scanning N days per account-day.
+{% set window_days = var('health_window_days') %}
+with
+
+members as (
+    select * from {{ ref('int_usage__active_members_daily') }}
+    where activity_date <= {{ as_of_date() }}
+),
+
+ordered as (
+    select
+        account_id,
+        member_type,
+        member_id,
+        activity_date,
+        lag(activity_date) over (
+            partition by account_id, member_type, member_id order by activity_date
+        ) as previous_activity_date
+    from members
+),
+
+flagged as (
+    select
+        *,
+        case
+            when previous_activity_date is null then 1
+            when {{ days_between('previous_activity_date', 'activity_date') }} >= {{ window_days }} then 1
+            else 0
+        end as starts_span
+    from ordered
+),
+
+numbered as (
+    select
+        *,
+        sum(starts_span) over (
+            partition by account_id, member_type, member_id
+            order by activity_date
+            rows between unbounded preceding and current row
+        ) as span_number
+    from flagged
+),
+
+spans as (
+    select
+        account_id,
+        member_type,
+        member_id,
+        min(activity_date) as valid_from,
+        {{ add_days('max(activity_date)', window_days) }} as valid_to,
+        1 as member_count
+    from numbered
+    group by account_id, member_type, member_id, span_number
+),
+
+swept as (
+    {{ interval_sweep('spans', 'account_id, member_type', 'valid_from', 'valid_to', 'member_count') }}
+)
+
+select
+    account_id,
+    member_type,
+    valid_from,
+    valid_to,
+    cast(value as bigint) as distinct_members
+from swept

@@ -1,0 +1,78 @@
+-- Early warning: an active paying account whose events in the last 7 days fell >= 50 %
+-- below its average weekly events over the 4 weeks before (baseline >= 20 events/week).
+-- One row per episode: the first day the condition holds after a day it did not. The
+-- comparison is exact in integers: (baseline_28d - 4 x last_7d) x 100 >= 50 x baseline_28d.
+{% set recent = var('early_warning_recent_days') %}
+{% set weeks = var('early_warning_baseline_weeks') %}
+with
+
+state as (
+    select * from {{ ref('int_account_daily_state') }}
+),
+
+rolling as (
+    select
+        account_id,
+        date_day,
+        mrr,
+        is_paying,
+        sum(events) over (
+            partition by account_id order by date_day
+            rows between {{ recent - 1 }} preceding and current row
+        ) as last_7d_events,
+        sum(events) over (
+            partition by account_id order by date_day
+            rows between {{ recent - 1 + 7 * weeks }} preceding and {{ recent }} preceding
+        ) as baseline_events,
+        row_number() over (partition by account_id order by date_day) as days_observed
+    from state
+),
+
+flagged as (
+    select
+        *,
+        case
+            when is_paying
+             and days_observed >= {{ recent + 7 * weeks }}
+             and baseline_events >= {{ var('early_warning_min_baseline_weekly_events') }} * {{ weeks }}
+             and (baseline_events - {{ weeks }} * last_7d_events) * 100
+                 >= {{ var('early_warning_min_drop_pct') }} * baseline_events
+            then 1 else 0
+        end as is_alerting
+    from rolling
+),
+
+episodes as (
+    select
+        *,
+        coalesce(lag(is_alerting) over (partition by account_id order by date_day), 0) as was_alerting
+    from flagged
+),
+
+accounts as (
+    select account_id, csm_id from {{ ref('int_accounts') }}
+),
+
+health as (
+    select account_id, date, health_band from {{ ref('fct_account_health_daily') }}
+),
+
+final as (
+    select
+        episodes.account_id,
+        episodes.date_day as alert_date,
+        cast(cast(episodes.baseline_events as double) / {{ weeks }} as decimal(18,2)) as baseline_weekly_events,
+        cast(episodes.last_7d_events as bigint) as last_7d_events,
+        cast(round(100 * (1 - cast(episodes.last_7d_events as double) * {{ weeks }} / episodes.baseline_events), 2) as decimal(7,2)) as drop_pct,
+        {{ to_money('episodes.mrr') }} as mrr_at_risk,
+        accounts.csm_id,
+        health.health_band
+    from episodes
+    left join accounts
+        on accounts.account_id = episodes.account_id
+    left join health
+        on health.account_id = episodes.account_id and health.date = episodes.date_day
+    where episodes.is_alerting = 1 and episodes.was_alerting = 0
+)
+
+select * from final

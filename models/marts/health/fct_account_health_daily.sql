@@ -1,0 +1,163 @@
+-- Health score 0-100 per account per day on which it pays or trials:
+--   40 x seat adoption   (active users in the last 30 days / licensed seats, capped at 1)
+-- + 20 x feature breadth (distinct core features in the last 30 days / core features)
+-- + 15 x recency         (1 at 0 days since the last event, linearly 0 at 30 days)
+-- + 15 x NPS             (latest score in the last 180 days / 10; 0.5 when none)
+-- + 10 x billing         (1; 0.5 with one failed payment in 30 days; 0 with two or more)
+-- "Last N days" = the day itself and the N-1 days before it. Weights and windows: dbt vars.
+with
+
+state as (
+    select * from {{ ref('int_account_daily_state') }}
+),
+
+dates as (
+    select date_day from {{ ref('int_dates') }} where is_on_or_before_as_of
+),
+
+core_feature_count as (
+    select count(*) as core_features from {{ ref('core_features') }}
+),
+
+with_last_event as (
+    select
+        *,
+        max(case when events > 0 then date_day end) over (
+            partition by account_id order by date_day rows between unbounded preceding and current row
+        ) as last_event_date
+    from state
+),
+
+nps as (
+    select
+        account_id,
+        {{ to_date('responded_at') }} as responded_date,
+        score,
+        row_number() over (
+            partition by account_id, {{ to_date('responded_at') }} order by responded_at desc, response_id desc
+        ) as rank_in_day
+    from {{ ref('stg_crm__nps_responses') }}
+),
+
+nps_validity as (
+    select
+        account_id,
+        score,
+        responded_date as valid_from,
+        coalesce(lead(responded_date) over (partition by account_id order by responded_date), {{ open_end_date() }}) as next_response_date,
+        {{ add_days('responded_date', var('health_nps_lookback_days')) }} as expires_on
+    from nps
+    where rank_in_day = 1
+),
+
+daily_nps as (
+    select
+        nps_validity.account_id,
+        dates.date_day,
+        nps_validity.score
+    from nps_validity
+    inner join dates
+        on dates.date_day >= nps_validity.valid_from
+       and dates.date_day < nps_validity.next_response_date
+       and dates.date_day < nps_validity.expires_on
+),
+
+failed_payments as (
+    select account_id, money_date
+    from {{ ref('int_billing__payments_usd') }}
+    where money_kind = 'payment' and payment_status = 'failed'
+),
+
+daily_failures as (
+    select
+        failed_payments.account_id,
+        dates.date_day,
+        count(*) as failed_payments
+    from failed_payments
+    inner join dates
+        on dates.date_day >= failed_payments.money_date
+       and dates.date_day < {{ add_days('failed_payments.money_date', var('health_window_days')) }}
+    group by failed_payments.account_id, dates.date_day
+),
+
+components as (
+    select
+        with_last_event.account_id,
+        with_last_event.date_day,
+        with_last_event.mrr,
+        with_last_event.licensed_seats,
+        with_last_event.active_users_window,
+        with_last_event.core_features_window,
+        with_last_event.last_event_date,
+        daily_nps.score as latest_nps_score,
+        coalesce(daily_failures.failed_payments, 0) as failed_payments_window,
+        case
+            when with_last_event.licensed_seats <= 0 then 0.0
+            when with_last_event.active_users_window >= with_last_event.licensed_seats then 1.0
+            else cast(with_last_event.active_users_window as double) / with_last_event.licensed_seats
+        end as seat_adoption,
+        case
+            when core_feature_count.core_features = 0 then 0.0
+            else cast(with_last_event.core_features_window as double) / core_feature_count.core_features
+        end as feature_breadth,
+        case
+            when with_last_event.last_event_date is null then 0.0
+            when {{ days_between('with_last_event.last_event_date', 'with_last_event.date_day') }} >= {{ var('health_recency_zero_days') }} then 0.0
+            else 1.0 - cast({{ days_between('with_last_event.last_event_date', 'with_last_event.date_day') }} as double)
+                       / {{ var('health_recency_zero_days') }}
+        end as recency,
+        coalesce(cast(daily_nps.score as double) / 10, {{ var('health_nps_default') }}) as nps,
+        case
+            when coalesce(daily_failures.failed_payments, 0) = 0 then 1.0
+            when daily_failures.failed_payments = 1 then 0.5
+            else 0.0
+        end as billing
+    from with_last_event
+    cross join core_feature_count
+    left join daily_nps
+        on daily_nps.account_id = with_last_event.account_id and daily_nps.date_day = with_last_event.date_day
+    left join daily_failures
+        on daily_failures.account_id = with_last_event.account_id and daily_failures.date_day = with_last_event.date_day
+    where with_last_event.is_paying or with_last_event.is_trialing
+),
+
+scored as (
+    select
+        *,
+        round(
+            {{ var('health_weight_seat_adoption') }} * seat_adoption
+            + {{ var('health_weight_feature_breadth') }} * feature_breadth
+            + {{ var('health_weight_recency') }} * recency
+            + {{ var('health_weight_nps') }} * nps
+            + {{ var('health_weight_billing') }} * billing,
+            2
+        ) as score
+    from components
+),
+
+final as (
+    select
+        account_id,
+        date_day as date,
+        cast(score as decimal(5,2)) as health_score,
+        case
+            when score >= {{ var('health_band_green_min') }} then 'green'
+            when score >= {{ var('health_band_yellow_min') }} then 'yellow'
+            else 'red'
+        end as health_band,
+        {{ to_ratio('seat_adoption') }} as seat_adoption,
+        {{ to_ratio('feature_breadth') }} as feature_breadth,
+        {{ to_ratio('recency') }} as recency,
+        {{ to_ratio('nps') }} as nps_component,
+        {{ to_ratio('billing') }} as billing_component,
+        cast(licensed_seats as bigint) as licensed_seats,
+        cast(active_users_window as bigint) as active_users_30d,
+        cast(core_features_window as bigint) as core_features_30d,
+        last_event_date,
+        cast(latest_nps_score as integer) as latest_nps_score,
+        cast(failed_payments_window as integer) as failed_payments_30d,
+        {{ to_money('mrr') }} as mrr
+    from scored
+)
+
+select * from final

@@ -1,0 +1,213 @@
+-- The leadership table: one row per month up to the as-of month. Definitions in
+-- shared/contract/marts.md; a ratio with a zero denominator is null.
+{% set gm = var('gross_margin') %}
+with
+
+months as (
+    select * from {{ ref('int_months') }}
+),
+
+mrr as (
+    select * from {{ ref('fct_mrr_monthly') }}
+),
+
+by_month as (
+    select
+        month,
+        sum(mrr) as mrr,
+        sum(case when is_active then 1 else 0 end) as active_customers,
+        sum(case when movement = 'new' then mrr_change else 0 end) as new_mrr,
+        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
+        sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
+        sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
+        sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
+        sum(mrr_change) as net_new_mrr,
+        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
+        sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
+        sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers,
+        sum(case when 12 * mrr >= {{ var('large_customer_arr_usd') }} then 1 else 0 end) as large_customers,
+        sum(case when 12 * mrr >= {{ var('large_customer_arr_usd') }} then 12 * mrr else 0 end) as large_customer_arr
+    from mrr
+    group by month
+),
+
+trailing_year as (
+    select
+        current_month.month,
+        sum(current_month.mrr) as retained_cohort_mrr,
+        sum(case when current_month.mrr < year_ago.mrr then current_month.mrr else year_ago.mrr end) as retained_cohort_mrr_capped,
+        sum(year_ago.mrr) as year_ago_mrr
+    from mrr as current_month
+    inner join mrr as year_ago
+        on year_ago.account_id = current_month.account_id
+       and year_ago.month = {{ add_months('current_month.month', -12) }}
+    where year_ago.mrr > 0
+    group by current_month.month
+),
+
+spend as (
+    select
+        spend.spend_month as month,
+        sum(cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double)) as marketing_spend
+    from {{ ref('stg_finance__marketing_spend') }} as spend
+    left join {{ ref('int_billing__fx_rate_ranges') }} as fx
+        on fx.currency = spend.currency
+       and spend.spend_month >= fx.valid_from
+       and spend.spend_month < fx.valid_to
+    group by spend.spend_month
+),
+
+trials as (
+    select
+        {{ month_start('trial_end_date') }} as month,
+        count(*) as trials_ended,
+        sum(case when is_converted then 1 else 0 end) as trials_converted
+    from {{ ref('int_billing__trials') }}
+    where trial_end_date <= {{ as_of_date() }}
+    group by {{ month_start('trial_end_date') }}
+),
+
+activation as (
+    select
+        {{ month_start('land.land_date') }} as month,
+        count(*) as landed_accounts,
+        sum(case when activation.is_activated then 1 else 0 end) as activated_accounts
+    from (
+        select account_id, min(valid_from) as land_date
+        from {{ ref('int_billing__account_mrr_intervals') }}
+        where mrr > 0
+        group by account_id
+    ) as land
+    left join {{ ref('int_usage__activation') }} as activation
+        on activation.account_id = land.account_id
+    where land.land_date <= {{ as_of_date() }}
+    group by {{ month_start('land.land_date') }}
+),
+
+money as (
+    select
+        {{ month_start('money_date') }} as month,
+        sum(case when money_kind = 'payment' and payment_status = 'succeeded' then amount_usd else 0 end) as collected,
+        sum(case when money_kind = 'refund' then amount_usd else 0 end) as refunded
+    from {{ ref('int_billing__payments_usd') }}
+    group by {{ month_start('money_date') }}
+),
+
+at_risk as (
+    select
+        months.month,
+        sum(health.mrr) as at_risk_mrr
+    from {{ ref('fct_account_health_daily') }} as health
+    inner join months
+        on months.eval_date = health.date
+    where health.health_band = 'red' and health.mrr > 0
+    group by months.month
+),
+
+assembled as (
+    select
+        months.month,
+        months.eval_date,
+        months.is_as_of_month,
+        coalesce(by_month.mrr, 0) as mrr,
+        coalesce(by_month.active_customers, 0) as active_customers,
+        coalesce(by_month.new_mrr, 0) as new_mrr,
+        coalesce(by_month.expansion_mrr, 0) as expansion_mrr,
+        coalesce(by_month.contraction_mrr, 0) as contraction_mrr,
+        coalesce(by_month.churned_mrr, 0) as churned_mrr,
+        coalesce(by_month.reactivation_mrr, 0) as reactivation_mrr,
+        coalesce(by_month.net_new_mrr, 0) as net_new_mrr,
+        coalesce(by_month.new_customers, 0) as new_customers,
+        coalesce(by_month.churned_customers, 0) as churned_customers,
+        coalesce(by_month.reactivated_customers, 0) as reactivated_customers,
+        coalesce(by_month.large_customers, 0) as large_customers,
+        coalesce(by_month.large_customer_arr, 0) as large_customer_arr,
+        trailing_year.retained_cohort_mrr,
+        trailing_year.retained_cohort_mrr_capped,
+        trailing_year.year_ago_mrr,
+        coalesce(spend.marketing_spend, 0) as marketing_spend,
+        coalesce(trials.trials_ended, 0) as trials_ended,
+        coalesce(trials.trials_converted, 0) as trials_converted,
+        coalesce(activation.landed_accounts, 0) as landed_accounts,
+        coalesce(activation.activated_accounts, 0) as activated_accounts,
+        coalesce(money.collected, 0) as collected,
+        coalesce(money.refunded, 0) as refunded,
+        coalesce(at_risk.at_risk_mrr, 0) as at_risk_mrr
+    from months
+    left join by_month on by_month.month = months.month
+    left join trailing_year on trailing_year.month = months.month
+    left join spend on spend.month = months.month
+    left join trials on trials.month = months.month
+    left join activation on activation.month = months.month
+    left join money on money.month = months.month
+    left join at_risk on at_risk.month = months.month
+),
+
+with_previous as (
+    select
+        *,
+        lag(active_customers) over (order by month) as previous_active_customers,
+        lag(mrr) over (order by month) as previous_mrr
+    from assembled
+),
+
+rates as (
+    select
+        *,
+        {{ safe_divide('churned_customers', 'previous_active_customers') }} as logo_churn_rate_raw,
+        {{ safe_divide('mrr', 'active_customers') }} as arpa_raw,
+        {{ safe_divide('marketing_spend', 'new_customers') }} as cac_raw
+    from with_previous
+),
+
+trailing as (
+    select
+        *,
+        avg(logo_churn_rate_raw) over (order by month rows between 11 preceding and current row)
+            as trailing_logo_churn_rate
+    from rates
+),
+
+final as (
+    select
+        month,
+        {{ to_money('mrr') }} as mrr,
+        {{ to_money('12 * mrr') }} as arr,
+        cast(active_customers as integer) as active_customers,
+        {{ to_money('new_mrr') }} as new_mrr,
+        {{ to_money('expansion_mrr') }} as expansion_mrr,
+        {{ to_money('contraction_mrr') }} as contraction_mrr,
+        {{ to_money('churned_mrr') }} as churned_mrr,
+        {{ to_money('reactivation_mrr') }} as reactivation_mrr,
+        {{ to_money('net_new_mrr') }} as net_new_mrr,
+        cast(new_customers as integer) as new_customers,
+        cast(churned_customers as integer) as churned_customers,
+        cast(reactivated_customers as integer) as reactivated_customers,
+        {{ to_ratio('logo_churn_rate_raw') }} as logo_churn_rate,
+        {{ to_ratio(safe_divide('-churned_mrr - contraction_mrr', 'previous_mrr')) }} as gross_mrr_churn_rate,
+        {{ to_ratio(safe_divide('retained_cohort_mrr', 'year_ago_mrr')) }} as nrr_ttm,
+        {{ to_ratio(safe_divide('retained_cohort_mrr_capped', 'year_ago_mrr')) }} as grr_ttm,
+        {{ to_ratio(safe_divide('new_mrr + expansion_mrr + reactivation_mrr', '-(churned_mrr + contraction_mrr)')) }} as quick_ratio,
+        {{ to_money('arpa_raw') }} as arpa,
+        {{ to_money(safe_divide('arpa_raw * ' ~ gm, 'trailing_logo_churn_rate')) }} as ltv,
+        {{ to_money('cac_raw') }} as cac,
+        {{ to_ratio(safe_divide('cac_raw', safe_divide('new_mrr', 'new_customers') ~ ' * ' ~ gm)) }} as cac_payback_months,
+        {{ to_ratio(safe_divide('trials_converted', 'trials_ended')) }} as trial_conversion_rate,
+        {{ to_ratio(safe_divide('activated_accounts', 'landed_accounts')) }} as activation_rate,
+        {{ add_days(month_end('month'), var('activation_window_days')) }} <= {{ as_of_date() }} as activation_rate_is_final,
+        cast(large_customers as integer) as large_customers,
+        {{ to_ratio(safe_divide('large_customers', 'active_customers')) }} as large_customer_share,
+        {{ to_ratio(safe_divide('large_customer_arr', '12 * mrr')) }} as large_customer_arr_share,
+        {{ to_ratio(safe_divide('refunded', 'collected')) }} as refund_rate,
+        {{ to_money('at_risk_mrr') }} as at_risk_mrr,
+        {{ to_money('marketing_spend') }} as marketing_spend,
+        cast(trials_ended as integer) as trials_ended,
+        cast(landed_accounts as integer) as landed_accounts,
+        {{ to_money('collected') }} as collected,
+        {{ to_money('refunded') }} as refunded,
+        eval_date as measured_on,
+        is_as_of_month
+    from trailing
+)
+
+select * from final

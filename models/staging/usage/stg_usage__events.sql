@@ -1,0 +1,58 @@
+{#- Tens of millions of rows: an incremental table, not a view. Each run appends the
+    events of batches loaded since the last run; an event_id already present (a
+    re-delivery, in any later batch) is dropped, so a delivered-twice event is one event. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+        file_format=('parquet' if target.type == 'spark' else none),
+    )
+}}
+
+with
+
+source as (
+    select * from {{ source('raw', 'usage__events') }}
+    {% if is_incremental() %}
+    where _batch_id > (select coalesce(max(_batch_id), 0) from {{ this }})
+    {% endif %}
+),
+
+first_delivery as (
+    select *
+    from (
+        select
+            *,
+            row_number() over (partition by event_id order by _batch_id, _row_number) as _delivery_rank
+        from source
+    ) as deliveries
+    where _delivery_rank = 1
+),
+
+new_events as (
+    select first_delivery.*
+    from first_delivery
+    {% if is_incremental() %}
+    left join {{ this }} as existing
+        on existing.event_id = first_delivery.event_id
+    where existing.event_id is null
+    {% endif %}
+),
+
+renamed as (
+    select
+        event_id,
+        user_id,
+        account_id,
+        event_name,
+        lower(feature) as feature,
+        occurred_at,
+        {{ to_date('occurred_at') }} as event_date,
+        received_at,
+        properties,
+        _batch_id
+    from new_events
+)
+
+select * from renamed
