@@ -160,7 +160,7 @@ rates as (
     from with_previous
 ),
 
-trailing as (
+with_trailing_churn as (
     select
         *,
         avg(logo_churn_rate_raw) over (order by month rows between 11 preceding and current row)
@@ -207,7 +207,7 @@ final as (
         {{ to_money('refunded') }} as refunded,
         eval_date as measured_on,
         is_as_of_month
-    from trailing
+    from with_trailing_churn
 )
 
 select * from final
