@@ -1,0 +1,180 @@
+"""`laer`: the command line of the LAER warehouse (see shared/contract/marts.md)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+console = Console(highlight=False)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from laer.generate import CompanyConfig, generate
+
+    cfg = CompanyConfig(customers=args.customers, months=args.months, seed=args.seed, start=args.start)
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.force:
+        console.print(f"[red]{out} is not empty[/red]: pass --force to overwrite it")
+        return 2
+    if out.exists() and args.force:
+        shutil.rmtree(out)
+    with Progress(TextColumn("[bold]generate[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        task = progress.add_task("", total=None)
+
+        def tick(what: str, step: int, total: int) -> None:
+            progress.update(task, description=what, completed=step, total=total)
+
+        summary = generate(cfg, out, tick)
+    rows = sum(summary.rows.values())
+    console.print(f"generated {cfg.customers:,} customers over {cfg.months} months "
+                  f"({cfg.start_date} → {summary.as_of}): {summary.files:,} files, {rows:,} records, "
+                  f"{summary.rows['usage/events']:,} usage events → {out}")
+    console.print(f"as-of date of this data: {summary.as_of}")
+    return 0
+
+
+def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
+    from orchestration.refresh import run_refresh
+    from orchestration.settings import LaerSettings
+
+    settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(warehouse), as_of=as_of or "")
+    with console.status(f"refresh as of {settings.as_of_date}: load → dbt build → checks → publish"):
+        outcome = run_refresh(settings)
+    for q in outcome.quarantined:
+        console.print(f"[yellow]quarantined[/yellow] {q}")
+    for w in outcome.warnings:
+        console.print(f"[yellow]warning[/yellow] {w}")
+    if outcome.success:
+        console.print(f"[green]published[/green] {outcome.publish_path} (as of {outcome.as_of}; "
+                      f"{outcome.checks_evaluated} checks evaluated)")
+        return 0
+    console.print("[red]refresh blocked[/red] — nothing was published; BI keeps reading the previous marts")
+    for f in outcome.blocking_failures:
+        console.print(f"[red]failed blocking check[/red] {f}")
+    for cur in outcome.missing_fx:
+        console.print(f"[red]missing FX rate[/red] {cur}")
+    for s in outcome.step_failures:
+        console.print(f"[red]failed step[/red] {s}")
+    return 1
+
+
+def cmd_refresh(args: argparse.Namespace) -> int:
+    landing = Path(args.landing)
+    if not landing.is_dir():
+        console.print(f"[red]landing folder {landing} does not exist[/red]")
+        return 2
+    return _refresh(landing, Path(args.warehouse), args.as_of.isoformat() if args.as_of else None)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        from laer.report import write_report
+    except ImportError:
+        console.print("[red]laer report is not built yet[/red] (issue 6: leadership report)")
+        return 2
+
+    path = write_report(Path(args.warehouse), as_of=args.as_of.isoformat() if args.as_of else None)
+    console.print(f"report written: {path}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from laer.generate import CompanyConfig, generate
+    from laer.headline import headline_kpis
+
+    root = Path(args.dir).resolve()
+    landing, warehouse = root / "landing", root / "warehouse"
+    for p in (landing, warehouse):
+        if p.exists():
+            shutil.rmtree(p)
+    cfg = CompanyConfig(customers=args.customers, months=args.months, seed=args.seed)
+    with console.status(f"generating the demo company ({cfg.customers:,} customers, {cfg.months} months)"):
+        summary = generate(cfg, landing)
+    console.print(f"demo company: {summary.files:,} landing files, {summary.rows['usage/events']:,} usage events "
+                  f"→ {landing}")
+    code = _refresh(landing, warehouse, summary.as_of)
+    if code != 0:
+        return code
+    try:
+        from laer.report import write_report
+    except ImportError:
+        report = None
+    else:
+        report = write_report(warehouse, as_of=summary.as_of)
+    kpis = headline_kpis(warehouse / "marts.duckdb")
+    console.print()
+    console.print(f"[bold]Headline KPIs as of {summary.as_of}[/bold]")
+    for label, value in kpis.items():
+        console.print(f"  {label:<18} {value}")
+    console.print()
+    console.print(f"published marts  {warehouse / 'marts.duckdb'}  (schema main; Parquet in {warehouse / 'marts'})")
+    console.print(f"data docs        {warehouse / 'data_docs'}")
+    if report:
+        console.print(f"report           {report}")
+    console.print(f"Dagster UI       DAGSTER_HOME=$PWD/.dagster_home LAER_LANDING_DIR={landing} "
+                  f"LAER_WAREHOUSE_DIR={warehouse} bin/dagster-dev")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="laer", description="SaaS lifecycle (LAER) warehouse.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate the demo company, refresh, report and print the headline KPIs")
+    p.add_argument("--dir", default=os.environ.get("LAER_DEMO_DIR", "demo"), help="folder for landing/ and warehouse/ (default: ./demo)")
+    p.add_argument("--customers", type=_positive, default=2000)
+    p.add_argument("--months", type=_positive, default=36)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("generate", help="write a deterministic synthetic SaaS company in landing contract v1")
+    p.add_argument("--out", required=True, help="landing folder to write")
+    p.add_argument("--customers", type=_positive, default=2000)
+    p.add_argument("--months", type=_positive, default=36)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--start", type=_date, default=None, help="first day (default: so that the data ends today)")
+    p.add_argument("--force", action="store_true", help="overwrite a non-empty --out folder")
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("refresh", help="load new landing files, build, validate, publish")
+    p.add_argument("--landing", required=True)
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--as-of", type=_date, default=None, help="fixes 'today' (default: the current date)")
+    p.set_defaults(func=cmd_refresh)
+
+    p = sub.add_parser("report", help="write the leadership report from the published marts")
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--as-of", type=_date, default=None)
+    p.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+"""Atomic publish of the marts BI reads.
+
+A publish writes a complete new version into ``publishes/<id>/`` (``marts.duckdb`` in a
+storage format DuckDB 1.1+ opens, and ``marts/<mart>.parquet``), then flips one symlink,
+``current``, with an atomic rename. ``marts.duckdb`` and ``marts/`` in the warehouse
+folder are fixed symlinks through ``current``, so the database file and the Parquet files
+change together in that one step. The version it replaced becomes ``last_good``; older
+versions are removed. A reader holding the old file open keeps reading it unharmed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from laer.paths import Warehouse
+
+# DuckDB 1.1 reads storage written for v1.0.0; DuckDB 2.x writes newer storage by default.
+BI_STORAGE_VERSION = "v1.0.0"
+PUBLISHED_SCHEMA = "marts"
+PUBLISH_LOG = "ops.publish_log"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    publish_id: str
+    path: Path
+    row_counts: dict[str, int]
+
+
+def _relink(link: Path, target: str) -> None:
+    """Point ``link`` at ``target`` atomically (create a temp link, rename over)."""
+    tmp = link.with_name(f".{link.name}.{uuid.uuid4().hex}")
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def current_publish(wh: Warehouse) -> Path | None:
+    link = wh.root / "current"
+    return link.resolve() if link.is_symlink() else None
+
+
+def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, object]) -> PublishResult:
+    """Copy every table of the ``marts`` schema into a new version and make it current."""
+    wh.publishes.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    publish_id = f"{stamp}-{run_id[:8]}"
+    staging = wh.publishes / f".incoming-{publish_id}"
+    final = wh.publishes / publish_id
+    staging.mkdir()
+    try:
+        row_counts = _write_version(wh, staging, as_of=as_of, run_id=run_id)
+        manifest = {"publish_id": publish_id, "as_of": as_of, "run_id": run_id,
+                    "published_at": dt.datetime.now(dt.UTC).isoformat(), "row_counts": row_counts, "checks": checks}
+        (staging / "publish.json").write_text(json.dumps(manifest, indent=2, default=str))
+        _fsync_tree(staging)
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    previous = current_publish(wh)
+    _relink(wh.root / "current", f"publishes/{publish_id}")
+    for name, target in (("marts.duckdb", "current/marts.duckdb"), ("marts", "current/marts")):
+        link = wh.root / name
+        if not link.is_symlink() or os.readlink(link) != target:
+            _relink(link, target)
+    if previous is not None and previous != final:
+        _relink(wh.root / "last_good", f"publishes/{previous.name}")
+    _prune(wh, keep={final.name, previous.name if previous else ""})
+    _log(wh, manifest)
+    return PublishResult(publish_id, final, row_counts)
+
+
+def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str) -> dict[str, int]:
+    target = folder / "marts.duckdb"
+    parquet_dir = folder / "marts"
+    parquet_dir.mkdir()
+    row_counts: dict[str, int] = {}
+    with duckdb.connect() as con:
+        con.execute(f"attach '{wh.db}' as warehouse (read_only)")
+        marts = [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_catalog = 'warehouse' "
+            "and table_schema = ? and table_type = 'BASE TABLE' order by table_name", [PUBLISHED_SCHEMA]).fetchall()]
+        con.execute(f"attach '{target}' as published (storage_version '{BI_STORAGE_VERSION}')")
+        for mart in marts:
+            source = f'warehouse.{PUBLISHED_SCHEMA}."{mart}"'
+            con.execute(f'create table published.main."{mart}" as select * from {source}')
+            con.execute(f"copy {source} to '{parquet_dir / (mart + '.parquet')}' (format parquet, compression zstd)")
+            row_counts[mart] = int(con.execute(f"select count(*) from {source}").fetchone()[0])  # type: ignore[index]
+        con.execute(
+            "create table published.main._publish_info as select ? as as_of, ? as run_id, "
+            "current_timestamp as published_at", [as_of, run_id])
+        con.execute("detach published")
+        con.execute("detach warehouse")
+    return row_counts
+
+
+def _fsync_tree(folder: Path) -> None:
+    for p in folder.rglob("*"):
+        if p.is_file():
+            with p.open("rb") as fh:
+                os.fsync(fh.fileno())
+
+
+def _prune(wh: Warehouse, keep: set[str]) -> None:
+    for p in wh.publishes.iterdir():
+        if p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _log(wh: Warehouse, manifest: dict[str, object]) -> None:
+    with duckdb.connect(str(wh.db)) as con:
+        con.execute("create schema if not exists ops")
+        con.execute(f"""create table if not exists {PUBLISH_LOG} (
+            publish_id varchar, as_of date, run_id varchar, published_at timestamp,
+            row_counts varchar, checks varchar)""")
+        con.execute(f"insert into {PUBLISH_LOG} values (?, ?, ?, now(), ?, ?)",
+                    [manifest["publish_id"], manifest["as_of"], manifest["run_id"],
+                     json.dumps(manifest["row_counts"]), json.dumps(manifest["checks"], default=str)])

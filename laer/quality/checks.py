@@ -1,0 +1,83 @@
+"""Running the suites against the warehouse, plus the guards every published mart gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from laer.quality.expectations import (
+    BLOCKING,
+    WARNING,
+    ExpectationSpec,
+    SuiteOutcome,
+    SuiteSpec,
+    Validator,
+)
+
+PII_NAME_PATTERN = r"(?i)(e_?mail|first_?name|last_?name|full_?name|phone|person_?name|contact_?name)"
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
+ROW_COUNT_TOLERANCE = 0.5
+
+
+def run_suite(con: duckdb.DuckDBPyConnection, suite: SuiteSpec, as_of: str, validator: Validator) -> SuiteOutcome:
+    """Validate one declared suite. A query that fails fails every expectation of the suite."""
+    try:
+        frame = con.execute(suite.query(as_of)).df()
+    except duckdb.Error as exc:
+        return _all_failed(suite, f"query failed: {str(exc).splitlines()[0]}")
+    return validator.validate(suite, frame)
+
+
+def _all_failed(suite: SuiteSpec, detail: str) -> SuiteOutcome:
+    from laer.quality.expectations import ExpectationOutcome
+
+    out = SuiteOutcome(suite.name, suite.asset)
+    out.outcomes = [ExpectationOutcome(suite.name, e.label, e.severity, False, True, detail, e.why) for e in suite.expectations]
+    return out
+
+
+def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: Validator,
+                previous_marts: Path | None) -> list[SuiteOutcome]:
+    """PII and anomaly guards for one mart of the ``marts`` schema."""
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'marts' and table_name = ? order by ordinal_position", [mart]).fetchall()
+    asset = ("marts", mart)
+    outcomes = []
+    names = SuiteSpec(f"marts.{mart}.no_pii_column_names", asset, (ExpectationSpec(
+        "column_values_to_not_match_regex", {"column": "column_name", "regex": PII_NAME_PATTERN}, BLOCKING,
+        "PII (e-mails, names of people) never reaches marts"),))
+    outcomes.append(validator.validate(names, pd.DataFrame({"column_name": [c[0] for c in columns]})))
+
+    text_cols = [c[0] for c in columns if c[1].upper().startswith("VARCHAR")]
+    if text_cols:
+        union = " union ".join(f'select distinct cast("{c}" as varchar) as value from marts.{mart}' for c in text_cols)
+        values = con.execute(f"select value from ({union}) where value is not null").df()
+        emails = SuiteSpec(f"marts.{mart}.no_email_values", asset, (ExpectationSpec(
+            "column_values_to_not_match_regex", {"column": "value", "regex": EMAIL_PATTERN}, BLOCKING,
+            "no value in a mart may look like an e-mail address"),))
+        outcomes.append(validator.validate(emails, values))
+
+    previous = _previous_row_count(previous_marts, mart)
+    if previous is not None:
+        current = con.execute(f"select count(*) as row_count from marts.{mart}").df()
+        anomaly = SuiteSpec(f"marts.{mart}.row_count_vs_previous_publish", asset, (ExpectationSpec(
+            "column_values_to_be_between",
+            {"column": "row_count", "min_value": int(previous * (1 - ROW_COUNT_TOLERANCE)),
+             "max_value": int(previous * (1 + ROW_COUNT_TOLERANCE)) + 1},
+            WARNING, f"row count within ±{ROW_COUNT_TOLERANCE:.0%} of the last publish ({previous} rows)"),))
+        outcomes.append(validator.validate(anomaly, current))
+    return outcomes
+
+
+def _previous_row_count(previous_marts: Path | None, mart: str) -> int | None:
+    if previous_marts is None or not previous_marts.exists():
+        return None
+    try:
+        with duckdb.connect(str(previous_marts), read_only=True) as prev:
+            row = prev.execute(f'select count(*) from main."{mart}"').fetchone()
+    except duckdb.Error:
+        return None
+    return int(row[0]) if row else None

@@ -1,0 +1,71 @@
+"""Raw: every landing entity appended to ``raw.<source>__<entity>`` by the landing loader."""
+
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Backoff,
+    MaterializeResult,
+    RetryPolicy,
+    multi_asset,
+)
+from dagster_duckdb import DuckDBResource
+
+from laer.contract import ENTITIES
+from laer.ingest.loader import LEDGER, FileResult, load_landing
+from orchestration.settings import LaerSettings
+
+LEDGER_KEY = AssetKey(["raw", "_load_ledger"])
+RAW_SPECS = [
+    AssetSpec(
+        AssetKey(["raw", e.table]),
+        description=f"Append-only raw `{e.source}/{e.name}` (every version, lineage columns).",
+        group_name="raw",
+        kinds={"duckdb"},
+        metadata={"landing_folder": f"{e.source}/{e.name}", "key": e.key},
+        skippable=True,
+    )
+    for e in ENTITIES
+] + [AssetSpec(LEDGER_KEY, description="Load ledger: every landing file, loaded or quarantined.",
+               group_name="raw", kinds={"duckdb"}, skippable=True)]
+
+
+@multi_asset(
+    specs=RAW_SPECS,
+    can_subset=True,
+    name="landing_files",
+    retry_policy=RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL),
+    pool="warehouse_writer",
+)
+def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
+    """Load new landing files (lexical order, one transaction each, bad files quarantined)."""
+    selected = {k.path[-1] for k in context.selected_asset_keys if k != LEDGER_KEY}
+    results: list[FileResult] = []
+
+    def on_file(res: FileResult) -> None:
+        results.append(res)
+        if res.status == "quarantined":
+            context.log.warning(f"quarantined {res.relpath}: {res.message}")
+        elif res.status == "loaded" and res.warnings:
+            context.log.info(f"loaded {res.relpath} with warnings: {'; '.join(res.warnings)}")
+
+    with duckdb.get_connection() as con:
+        report = load_landing(con, laer.landing, entities=selected, on_file=on_file)
+        counts = dict(con.execute(f"select path, row_count from {LEDGER} where status = 'loaded'").fetchall())
+    for w in report.warnings:
+        context.log.warning(w)
+    for key in sorted(context.selected_asset_keys, key=lambda k: k.to_string()):
+        table = key.path[-1]
+        mine = [r for r in results if r.entity == table]
+        yield MaterializeResult(
+            asset_key=key,
+            metadata={
+                "files_loaded": sum(r.status == "loaded" for r in mine),
+                "files_skipped": sum(r.status == "skipped" for r in mine),
+                "files_quarantined": sum(r.status == "quarantined" for r in mine),
+                "rows_loaded": sum(r.rows for r in mine if r.status == "loaded"),
+                "quarantined": [f"{r.relpath}: {r.message}" for r in mine if r.status == "quarantined"][:20],
+            } if key != LEDGER_KEY else {"files_in_ledger": len(counts),
+                                          "quarantined_this_run": [r.relpath for r in report.quarantined]},
+        )

@@ -1,0 +1,106 @@
+"""Great Expectations suites as blocking Dagster asset checks on the assets they guard.
+
+Raw suites run after the load and before dbt; mart suites (plus the PII and anomaly
+guards every mart gets) run after dbt and before the publish. A failed blocking
+expectation fails its check with ERROR severity, which stops everything downstream in
+the run; warning expectations report WARN and never block.
+"""
+
+
+from collections.abc import Iterable, Iterator
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetKey,
+    MetadataValue,
+    multi_asset_check,
+)
+from dagster_duckdb import DuckDBResource
+
+from laer.quality.checks import mart_guards, run_suite
+from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, Validator, load_suites
+from orchestration.settings import LaerSettings
+
+SUITES = load_suites()
+PUBLISHED_MARTS = (
+    "dim_accounts", "fct_mrr_monthly", "kpi_monthly", "cohort_retention", "fct_expansion_timing",
+    "fct_laer_stage_daily", "laer_stage_monthly", "fct_account_health_daily", "early_warnings",
+    "fct_csm_coverage", "fct_funnel_monthly", "fct_entry_plan_retention", "fct_renewals_upcoming",
+    "fct_renewal_rate_monthly", "dq_unmatched_customers", "dq_quarantined_files",
+)
+GUARD_NAME = "pii_and_anomaly_guards"
+
+
+def check_name(suite: SuiteSpec) -> str:
+    return "gx_" + suite.name.split(".", 1)[1].replace(".", "_")
+
+
+def _spec(suite: SuiteSpec) -> AssetCheckSpec:
+    blocking = any(e.severity == BLOCKING for e in suite.expectations)
+    lines = [f"- `{e.label}` ({e.severity}): {e.why}" for e in suite.expectations]
+    return AssetCheckSpec(check_name(suite), asset=AssetKey(list(suite.asset)), blocking=blocking,
+                          description=f"Great Expectations suite `{suite.name}`:\n" + "\n".join(lines))
+
+
+def to_check_result(name: str, asset: AssetKey, outcomes: Iterable[SuiteOutcome]) -> AssetCheckResult:
+    results = [o for s in outcomes for o in s.outcomes]
+    blocking = [o for o in results if o.blocks]
+    failed = [o for o in results if not o.success]
+    return AssetCheckResult(
+        asset_key=asset,
+        check_name=name,
+        passed=not failed,
+        severity=AssetCheckSeverity.ERROR if blocking else AssetCheckSeverity.WARN,
+        metadata={
+            "expectations": len(results),
+            "failed_blocking": [f"{o.suite}: {o.expectation} — {o.detail}" for o in blocking],
+            "failed_warning": [f"{o.suite}: {o.expectation} — {o.detail}" for o in failed if not o.blocks],
+            "raised": sum(o.raised for o in results),
+            "summary": MetadataValue.md("\n".join(
+                f"- {'✅' if o.success else ('⛔' if o.blocks else '⚠️')} `{o.suite}` {o.expectation}: {o.detail or 'ok'}"
+                for o in results)),
+        },
+    )
+
+
+def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource,
+         suites: list[SuiteSpec], docs: str, guards: bool) -> Iterator[AssetCheckResult]:
+    selected = {(k.asset_key, k.name) for k in context.selected_asset_check_keys}
+    validator = Validator(laer.warehouse.data_docs / docs)
+    previous = laer.warehouse.marts_db if laer.warehouse.marts_db.exists() else None
+    with duckdb.get_connection() as con:
+        for suite in suites:
+            key = AssetKey(list(suite.asset))
+            if (key, check_name(suite)) in selected:
+                yield to_check_result(check_name(suite), key, [run_suite(con, suite, laer.as_of_date, validator)])
+        if guards:
+            for mart in PUBLISHED_MARTS:
+                key = AssetKey(["marts", mart])
+                if (key, GUARD_NAME) in selected:
+                    yield to_check_result(GUARD_NAME, key, mart_guards(con, mart, validator, previous))
+
+
+RAW_SUITES = [s for s in SUITES if s.asset[0] == "raw"]
+MART_SUITES = [s for s in SUITES if s.asset[0] == "marts"]
+
+
+@multi_asset_check(specs=[_spec(s) for s in RAW_SUITES], can_subset=True, name="raw_expectations")
+def raw_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
+    yield from _run(context, laer, duckdb, RAW_SUITES, "raw", guards=False)
+
+
+@multi_asset_check(
+    specs=[_spec(s) for s in MART_SUITES] + [
+        AssetCheckSpec(GUARD_NAME, asset=AssetKey(["marts", m]), blocking=True,
+                       description="No PII column names or e-mail-like values (blocking); row count within ±50 % "
+                                   "of the previous publish (warning).")
+        for m in PUBLISHED_MARTS
+    ],
+    can_subset=True,
+    name="mart_expectations",
+)
+def mart_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
+    yield from _run(context, laer, duckdb, MART_SUITES, "marts", guards=True)

@@ -1,0 +1,92 @@
+"""Run the refresh job in-process and explain the outcome (what `laer refresh` prints)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
+
+from laer.ingest.loader import LEDGER
+from laer.publish import current_publish
+from orchestration.definitions import build_definitions
+from orchestration.settings import LaerSettings
+
+
+@dataclass
+class RefreshOutcome:
+    success: bool
+    run_id: str
+    as_of: str
+    published: bool
+    publish_path: Path | None
+    blocking_failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    step_failures: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    missing_fx: list[str] = field(default_factory=list)
+    checks_evaluated: int = 0
+
+
+def run_refresh(settings: LaerSettings) -> RefreshOutcome:
+    """Load, build, validate and (only when every blocking check passed) publish."""
+    wh = settings.warehouse
+    started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    before = current_publish(wh)
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def("refresh")
+    logging.getLogger("dagster").setLevel(logging.WARNING)
+    with DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(
+            instance=instance, raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+        evaluations = [
+            e.dagster_event.event_specific_data  # type: ignore[union-attr]
+            for e in instance.all_logs(result.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+            if e.dagster_event is not None
+        ]
+    outcome = RefreshOutcome(success=result.success, run_id=result.run_id, as_of=settings.as_of_date,
+                             published=False, publish_path=None, checks_evaluated=len(evaluations))
+    for ev in evaluations:
+        if ev.passed:
+            continue
+        meta = ev.metadata or {}
+        details = []
+        for key in ("failed_blocking", "failed_warning"):
+            if key in meta:
+                details.extend(str(x) for x in meta[key].value)
+        label = f"{ev.asset_key.to_user_string()} · {ev.check_name}"
+        text = f"{label}: {'; '.join(details)}" if details else label
+        (outcome.blocking_failures if ev.severity == AssetCheckSeverity.ERROR else outcome.warnings).append(text)
+    for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_FAILURE:
+            err = event.step_failure_data.error  # type: ignore[union-attr]
+            message = err.message.strip().splitlines()[0] if err else "failed"
+            outcome.step_failures.append(f"{event.step_key}: {message}")
+    after = current_publish(wh)
+    outcome.published = after is not None and after != before
+    outcome.publish_path = wh.marts_db if outcome.published else None
+    outcome.quarantined, outcome.missing_fx = _diagnostics(wh.db, started)
+    outcome.success = result.success and outcome.published
+    return outcome
+
+
+def _diagnostics(db: Path, since: dt.datetime) -> tuple[list[str], list[str]]:
+    if not db.exists():
+        return [], []
+    quarantined: list[str] = []
+    missing: list[str] = []
+    with duckdb.connect(str(db), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
+        if LEDGER in tables:
+            quarantined = [f"{p}: {m}" for p, m in con.execute(
+                f"select path, message from {LEDGER} where status = 'quarantined' and loaded_at >= ? order by path",
+                [since]).fetchall()]
+        if "intermediate.int_billing__subscription_items_priced" in tables:
+            missing = [f"{cur}: no rate on or before {day} ({n} item(s) need one)" for cur, day, n in con.execute(
+                "select currency, min(started_date), count(*) from intermediate.int_billing__subscription_items_priced "
+                "where is_missing_fx_rate group by currency order by currency").fetchall()]
+    return quarantined, missing
