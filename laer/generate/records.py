@@ -111,9 +111,9 @@ def leads(co: Company, rng: np.random.Generator) -> pd.DataFrame:
 
 
 def customers(co: Company, rng: np.random.Generator) -> pd.DataFrame:
-    s = co.streams
-    acc = co.accounts.set_index("idx").loc[s.account_idx]
     first_sub = co.subscriptions.groupby("stream").created.min()
+    s = co.streams[co.streams.stream.isin(first_sub.index)]  # a stream that never started has no customer
+    acc = co.accounts.set_index("idx").loc[s.account_idx]
     ts = first_sub.reindex(s.stream).to_numpy() - rng.integers(60, 3600, len(s))
     unmatched = acc.unmatched.to_numpy()
     account_id = np.where(unmatched, np.where(rng.random(len(s)) < 0.5, None,

@@ -85,7 +85,7 @@ def write_events(co: Company, out_dir: Path, rng: np.random.Generator,
     churn = a.last_churn_day.to_numpy()
     # a sudden drop in activity precedes most churns
     drops = rng.random(n_acc) < 0.75
-    base_rate = 0.15 * n_users.astype(float) ** 0.9 * np.exp(0.25 * a.engagement.to_numpy())
+    base_rate = 0.375 * n_users.astype(float) ** 0.9 * np.exp(0.25 * a.engagement.to_numpy())
     free = a.path.to_numpy() == 1
     base_rate = np.where(free, base_rate * 0.4, base_rate)
     features = pa.array(C.FEATURES, pa.string())

@@ -153,12 +153,12 @@ def _stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
             f"create temp table _stage as select * from read_csv({_lit(path)}, header = true, "
             "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
             f"auto_detect = true, sample_size = -1, compression = '{'gzip' if f.compressed else 'none'}')")
-        con.execute("alter table _stage add column _row bigint")
-        con.execute("update _stage set _row = rowid + 1")
+        _number_rows(con, "_stage")
         return
     # JSON Lines: every value as text, so that typing is decided here, not guessed by a reader
-    con.execute(f"create temp view _stage_src as select json, row_number() over () as _row "
+    con.execute(f"create temp table _stage_src as select json "
                 f"from read_ndjson_objects({_lit(path)}, compression = '{'gzip' if f.compressed else 'none'}')")
+    _number_rows(con, "_stage_src")
     bad = con.execute("select min(_row), count(*) from _stage_src "
                       "where json_type(json) <> 'OBJECT'").fetchone()
     if bad and bad[1]:
@@ -172,11 +172,18 @@ def _stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
     con.execute(f"create temp table _stage as select {select}, _row from _stage_src order by _row")
 
 
+def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Add ``_row``: the 1-based data row. Rowids follow insertion (= file) order, but temp
+    tables do not start them at 0."""
+    con.execute(f"alter table {table} add column _row bigint")
+    con.execute(f"update {table} set _row = rowid - (select min(rowid) from {table}) + 1")
+
+
 def _drop_stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
     if f.fmt == "parquet":
         con.execute("drop view if exists temp._stage")
     else:
-        con.execute("drop table if exists temp._stage; drop view if exists temp._stage_src")
+        con.execute("drop table if exists temp._stage; drop table if exists temp._stage_src")
 
 
 def _lit(s: str) -> str:

@@ -16,7 +16,7 @@ from laer.quality.expectations import (
     Validator,
 )
 
-PII_NAME_PATTERN = r"(?i)(e_?mail|first_?name|last_?name|full_?name|phone|person_?name|contact_?name)"
+PII_NAME_PATTERN = r"(?i)(?:e_?mail|first_?name|last_?name|full_?name|phone|person_?name|contact_?name)"
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 ROW_COUNT_TOLERANCE = 0.5
 

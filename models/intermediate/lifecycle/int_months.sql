@@ -6,6 +6,13 @@ dates as (
     select * from {{ ref('int_dates') }}
 ),
 
+months as (
+    -- every month the spine touches, including a first month the spine starts inside
+    select distinct month_start, month_end
+    from dates
+    where month_start <= {{ as_of_month() }}
+),
+
 final as (
     select
         month_start as month,
@@ -14,9 +21,7 @@ final as (
             else month_end
         end as eval_date,
         month_end > {{ as_of_date() }} as is_as_of_month
-    from dates
-    where date_day = month_start
-      and month_start <= {{ as_of_month() }}
+    from months
 )
 
 select * from final

@@ -1,0 +1,234 @@
+"""The landing loader on small hand-made files: exact rows, ledger and quarantine after each case."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from laer.ingest.loader import LEDGER, load_landing
+
+PLANS_HEADER = "plan_id,product,plan_name,billing_interval,interval_count,unit_amount,currency,is_free,updated_at\n"
+
+
+def write(landing: Path, rel: str, content: str | bytes) -> Path:
+    p = landing / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return p
+
+
+@pytest.fixture()
+def landing(tmp_path: Path) -> Path:
+    return tmp_path / "landing"
+
+
+@pytest.fixture()
+def con(tmp_path: Path):
+    c = duckdb.connect(str(tmp_path / "wh.duckdb"))
+    yield c
+    c.close()
+
+
+def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def ledger(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    return rows(con, f"select batch_id, path, status, row_count, error_column, error_row, error_count from {LEDGER} order by batch_id")
+
+
+def test_good_csv_loads_with_types_and_lineage(landing: Path, con) -> None:
+    write(landing, "billing/plans/2024-01.csv", PLANS_HEADER
+          + "p1,platform,Growth,month,1,4900,USD,false,2024-01-01T10:00:00Z\n"
+          + 'p2,platform,"Pro, annual",year,1,49000,eur,true,2024-01-01T12:00:00+02:00\n'
+          + "p3,platform,Free,month,1,0,usd,,2024-01-01T10:00:00\n")
+    report = load_landing(con, landing)
+    assert [r.status for r in report.results] == ["loaded"]
+    assert rows(con, "select plan_id, plan_name, interval_count, unit_amount, currency, is_free, updated_at, "
+                     "_source_file, _batch_id, _row_number from raw.billing__plans order by plan_id") == [
+        ("p1", "Growth", 1, 4900, "USD", False, _ts("2024-01-01 10:00:00"), "billing/plans/2024-01.csv", 1, 1),
+        # +02:00 is converted to UTC; quoted comma kept
+        ("p2", "Pro, annual", 1, 49000, "eur", True, _ts("2024-01-01 10:00:00"), "billing/plans/2024-01.csv", 1, 2),
+        # a timestamp without offset is UTC; an empty field is null
+        ("p3", "Free", 1, 0, "usd", None, _ts("2024-01-01 10:00:00"), "billing/plans/2024-01.csv", 1, 3),
+    ]
+    assert ledger(con) == [(1, "billing/plans/2024-01.csv", "loaded", 3, None, None, None)]
+
+
+def _ts(text: str):
+    import datetime as dt
+
+    return dt.datetime.fromisoformat(text)
+
+
+def test_duplicate_delivery_is_skipped_and_changed_redelivery_is_a_new_batch(landing: Path, con) -> None:
+    f = write(landing, "billing/plans/a.csv", PLANS_HEADER + "p1,platform,Growth,month,1,4900,usd,false,2024-01-01T10:00:00Z\n")
+    load_landing(con, landing)
+    again = load_landing(con, landing)
+    assert [r.status for r in again.results] == ["skipped"]
+    f.write_text(PLANS_HEADER + "p1,platform,Growth,month,1,5900,usd,false,2024-02-01T10:00:00Z\n")
+    changed = load_landing(con, landing)
+    assert [(r.status, r.batch_id) for r in changed.results] == [("loaded", 2)]
+    # every version is kept in raw
+    assert rows(con, "select unit_amount, _batch_id from raw.billing__plans order by _batch_id") == [(4900, 1), (5900, 2)]
+    assert [r[2] for r in ledger(con)] == ["loaded", "loaded"]
+
+
+def test_missing_required_column_quarantines_the_file_and_keeps_earlier_data(landing: Path, con) -> None:
+    write(landing, "billing/plans/1.csv", PLANS_HEADER + "p1,platform,Growth,month,1,4900,usd,false,2024-01-01T10:00:00Z\n")
+    load_landing(con, landing)
+    write(landing, "billing/plans/2.csv", "plan_id,product,plan_name,billing_interval,unit_amount,currency,updated_at\n"
+                                          "p2,platform,Pro,month,9900,usd,2024-01-02T10:00:00Z\n")
+    report = load_landing(con, landing)
+    (q,) = report.quarantined
+    assert q.relpath == "billing/plans/2.csv"
+    assert q.message.startswith("missing required column(s): interval_count")
+    assert rows(con, "select plan_id from raw.billing__plans") == [("p1",)]
+    assert ledger(con)[-1] == (2, "billing/plans/2.csv", "quarantined", None, "interval_count", None, None)
+    assert (landing / "billing/plans/2.csv").exists()  # the file stays where it is
+    assert rows(con, "select path from raw.quarantine") == [("billing/plans/2.csv",)]
+
+
+def test_unparseable_timestamp_names_row_column_and_count(landing: Path, con) -> None:
+    write(landing, "billing/plans/1.csv", PLANS_HEADER
+          + "p1,platform,Growth,month,1,4900,usd,false,2024-01-01T10:00:00Z\n"
+          + "p2,platform,Growth,month,1,4900,usd,false,yesterday\n"
+          + "p3,platform,Growth,month,1,4900,usd,false,2024-13-45T10:00:00Z\n")
+    (q,) = load_landing(con, landing).quarantined
+    assert q.message == ("row 2 (line 3), column updated_at: value 'yesterday' is not an ISO-8601 timestamp; "
+                         "2 row(s) bad in this column")
+    assert (q.column, q.row, q.bad_rows) == ("updated_at", 2, 2)
+    assert rows(con, "select count(*) from information_schema.tables where table_name = 'billing__plans'") == [(0,)]
+
+
+def test_non_integer_money_is_rejected_not_rounded(landing: Path, con) -> None:
+    write(landing, "billing/plans/1.csv", PLANS_HEADER + "p1,platform,Growth,month,1,49.99,usd,false,2024-01-01T10:00:00Z\n")
+    (q,) = load_landing(con, landing).quarantined
+    assert q.message == "row 1 (line 2), column unit_amount: value '49.99' is not an integer; 1 row(s) bad in this column"
+
+
+def test_empty_file_is_quarantined_and_header_only_file_loads_zero_rows(landing: Path, con) -> None:
+    write(landing, "billing/plans/a_empty.csv", "")
+    write(landing, "billing/plans/b_header.csv", PLANS_HEADER)
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status, r.rows) for r in report.results] == [
+        ("billing/plans/a_empty.csv", "quarantined", 0), ("billing/plans/b_header.csv", "loaded", 0)]
+    assert report.quarantined[0].message == "empty file: no header row"
+    assert rows(con, "select count(*) from raw.billing__plans") == [(0,)]
+
+
+def test_gzip_csv_and_jsonl_and_gzip_jsonl(landing: Path, con) -> None:
+    write(landing, "billing/plans/1.csv.gz", gzip.compress((PLANS_HEADER + "p1,platform,G,month,1,100,usd,false,2024-01-01T00:00:00Z\n").encode()))
+    lines = [{"invoice_line_id": "l1", "invoice_id": "i1", "line_type": "subscription", "amount": 100, "currency": "usd"},
+             {"invoice_line_id": "l2", "invoice_id": "i1", "line_type": "one_time", "amount": -5, "currency": "EUR", "period_start": None}]
+    write(landing, "billing/invoice_lines/1.jsonl", "\n".join(json.dumps(x) for x in lines) + "\n")
+    write(landing, "billing/invoice_lines/2.jsonl.gz", gzip.compress((json.dumps({**lines[0], "invoice_line_id": "l3"}) + "\n").encode()))
+    report = load_landing(con, landing)
+    assert [r.status for r in report.results] == ["loaded", "loaded", "loaded"]
+    assert rows(con, "select plan_id, unit_amount from raw.billing__plans") == [("p1", 100)]
+    assert rows(con, "select invoice_line_id, amount, currency, _batch_id from raw.billing__invoice_lines order by 1") == [
+        ("l1", 100, "usd", 1), ("l2", -5, "EUR", 1), ("l3", 100, "usd", 2)]
+
+
+def test_malformed_json_line_is_quarantined(landing: Path, con) -> None:
+    write(landing, "billing/invoice_lines/1.jsonl", '{"invoice_line_id": "l1", "invoice_id": "i", "line_type": "usage", "amount": 1, "currency": "usd"}\n[1, 2]\n')
+    (q,) = load_landing(con, landing).quarantined
+    assert q.message == "malformed JSON Lines: line 2 is not a JSON object"
+
+
+def test_parquet_with_native_types(landing: Path, con) -> None:
+    table = pa.table({
+        "event_id": ["e1", "e2"], "user_id": ["u1", "u2"], "account_id": ["a1", "a1"], "event_name": ["x", "y"],
+        "feature": ["reports", None],
+        "occurred_at": pa.array([1704103200, 1704106800], pa.timestamp("s", tz="UTC")),
+    })
+    p = landing / "usage/events/2024-01-01.parquet"
+    p.parent.mkdir(parents=True)
+    pq.write_table(table, p)
+    report = load_landing(con, landing)
+    assert [r.rows for r in report.loaded] == [2]
+    assert rows(con, "select event_id, feature, occurred_at, _row_number from raw.usage__events order by 1") == [
+        ("e1", "reports", _ts("2024-01-01 10:00:00"), 1), ("e2", None, _ts("2024-01-01 11:00:00"), 2)]
+
+
+def test_parquet_with_null_in_required_column_is_quarantined(landing: Path, con) -> None:
+    table = pa.table({"event_id": ["e1", None], "user_id": ["u1", "u2"], "account_id": ["a1", "a1"],
+                      "event_name": ["x", "y"], "occurred_at": pa.array([1, 2], pa.timestamp("s"))})
+    p = landing / "usage/events/1.parquet"
+    p.parent.mkdir(parents=True)
+    pq.write_table(table, p)
+    (q,) = load_landing(con, landing).quarantined
+    assert q.message == "row 2, column event_id: value null is required but empty; 1 row(s) bad in this column"
+
+
+def test_extra_column_is_kept_and_reported(landing: Path, con) -> None:
+    write(landing, "billing/plans/1.csv", "plan_id,product,plan_name,billing_interval,interval_count,unit_amount,currency,updated_at,tier_color\n"
+                                          "p1,platform,G,month,1,100,usd,2024-01-01T00:00:00Z,blue\n")
+    (r,) = load_landing(con, landing).loaded
+    assert r.warnings == ["schema drift: extra column(s) tier_color kept in raw"]
+    assert rows(con, "select plan_id, tier_color from raw.billing__plans") == [("p1", "blue")]
+    assert rows(con, f"select warnings from {LEDGER}") == [('["schema drift: extra column(s) tier_color kept in raw"]',)]
+
+
+def test_unknown_enum_value_is_a_warning_not_a_rejection(landing: Path, con) -> None:
+    write(landing, "billing/plans/1.csv", PLANS_HEADER + "p1,platform,G,fortnight,1,100,usd,false,2024-01-01T00:00:00Z\n")
+    (r,) = load_landing(con, landing).loaded
+    assert r.warnings == ["column billing_interval: unknown value(s) 'fortnight' kept"]
+
+
+def test_non_ascii_text_survives(landing: Path, con) -> None:
+    write(landing, "crm/accounts/1.csv", "account_id,name,country,created_at,updated_at\n"
+                                         "a1,Zoë Café Müller & Søn — 東京,DK,2024-01-01T00:00:00Z,2024-01-01T00:00:00Z\n")
+    load_landing(con, landing)
+    assert rows(con, "select name from raw.crm__accounts") == [("Zoë Café Müller & Søn — 東京",)]
+
+
+def test_unknown_folders_are_reported_not_loaded(landing: Path, con) -> None:
+    write(landing, "crm/widgets/1.csv", "a\n1\n")
+    write(landing, "billing/plans/notes.txt", "hello")
+    report = load_landing(con, landing)
+    assert report.results == []
+    assert report.warnings == [
+        "billing/plans/notes.txt: unsupported file type (expected one of .csv, .csv.gz, .parquet, .jsonl, .jsonl.gz); ignored",
+        "crm/widgets/1.csv: not under a known <source>/<entity>/ folder; ignored",
+    ]
+
+
+def test_crash_in_the_middle_of_a_file_leaves_no_rows_and_no_ledger_entry(landing: Path, con) -> None:
+    write(landing, "billing/plans/1.csv", PLANS_HEADER + "p1,platform,G,month,1,100,usd,false,2024-01-01T00:00:00Z\n")
+    load_landing(con, landing)
+    write(landing, "billing/plans/2.csv", PLANS_HEADER + "p2,platform,G,month,1,200,usd,false,2024-01-02T00:00:00Z\n")
+
+    def crash(_file) -> None:
+        raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        load_landing(con, landing, before_commit=crash)
+    assert rows(con, "select plan_id from raw.billing__plans") == [("p1",)]
+    assert [r[1] for r in ledger(con)] == ["billing/plans/1.csv"]
+    # the next run loads the file normally
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status) for r in report.results] == [("billing/plans/1.csv", "skipped"), ("billing/plans/2.csv", "loaded")]
+
+
+def test_corrected_redelivery_of_a_quarantined_file_loads(landing: Path, con) -> None:
+    f = write(landing, "billing/plans/1.csv", PLANS_HEADER + "p1,platform,G,month,one,100,usd,false,2024-01-01T00:00:00Z\n")
+    assert [r.status for r in load_landing(con, landing).results] == ["quarantined"]
+    assert [r.status for r in load_landing(con, landing).results] == ["skipped"]  # same broken content
+    f.write_text(PLANS_HEADER + "p1,platform,G,month,1,100,usd,false,2024-01-01T00:00:00Z\n")
+    assert [r.status for r in load_landing(con, landing).results] == ["loaded"]
+    assert rows(con, "select count(*) from raw.quarantine") == [(0,)]
+
+
+def test_row_numbers_follow_the_file_in_a_large_file(landing: Path, con) -> None:
+    body = "".join(f"p{i},platform,G,month,1,{'x' if i == 43_210 else 100},usd,false,2024-01-01T00:00:00Z\n"
+                   for i in range(1, 60_001))
+    write(landing, "billing/plans/big.csv", PLANS_HEADER + body)
+    (q,) = load_landing(con, landing).quarantined
+    assert (q.row, q.column, q.bad_rows) == (43_210, "unit_amount", 1)

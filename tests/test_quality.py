@@ -1,0 +1,75 @@
+"""Great Expectations runner: severities, raised expectations, PII guards."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+
+from laer.quality.checks import mart_guards
+from laer.quality.expectations import BLOCKING, WARNING, ExpectationSpec, SuiteSpec, Validator, load_suites
+
+
+@pytest.fixture(scope="module")
+def validator() -> Validator:
+    return Validator()
+
+
+def suite(*specs: ExpectationSpec) -> SuiteSpec:
+    return SuiteSpec("test.suite", ("marts", "x"), specs)
+
+
+def test_passing_failing_and_warning_expectations(validator: Validator) -> None:
+    frame = pd.DataFrame({"mrr": [10.0, -1.0, 3.0], "stage": ["land", "adopt", "adopt"]})
+    out = validator.validate(suite(
+        ExpectationSpec("column_values_to_be_between", {"column": "mrr", "min_value": 0}, BLOCKING, "never negative"),
+        ExpectationSpec("column_values_to_be_in_set", {"column": "stage", "value_set": ["land", "adopt"]}, BLOCKING, "vocab"),
+        ExpectationSpec("column_values_to_be_between", {"column": "mrr", "max_value": 5}, WARNING, "big"),
+    ), frame)
+    assert [(o.expectation, o.success, o.raised) for o in out.outcomes] == [
+        ("expect_column_values_to_be_between(mrr)", False, False),
+        ("expect_column_values_to_be_in_set(stage)", True, False),
+        ("expect_column_values_to_be_between(mrr)", False, False),
+    ]
+    assert "1 unexpected" in out.outcomes[0].detail
+    assert [o.expectation for o in out.blocking_failures] == ["expect_column_values_to_be_between(mrr)"]
+    assert len(out.warnings) == 1
+    assert not out.passed
+
+
+def test_an_expectation_that_raises_counts_as_failed(validator: Validator) -> None:
+    out = validator.validate(suite(
+        ExpectationSpec("column_values_to_be_between", {"column": "no_such_column", "min_value": 0}, BLOCKING, "x"),
+    ), pd.DataFrame({"mrr": [1.0]}))
+    (o,) = out.outcomes
+    assert o.raised and not o.success and o.blocks
+    assert o.detail.startswith("raised:")
+
+
+def test_an_unknown_expectation_counts_as_failed(validator: Validator) -> None:
+    out = validator.validate(suite(ExpectationSpec("values_to_be_lovely", {"column": "mrr"}, WARNING, "x")),
+                             pd.DataFrame({"mrr": [1.0]}))
+    (o,) = out.outcomes
+    assert not o.success and o.raised and "unknown Great Expectations expectation" in o.detail
+
+
+def test_pii_guards_catch_email_columns_and_values(validator: Validator) -> None:
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.leaky (account_id varchar, contact_email varchar)")
+    con.execute("insert into marts.leaky values ('a1', 'zoe@example.com')")
+    con.execute("create table marts.clean (account_id varchar, mrr double)")
+    con.execute("insert into marts.clean values ('a1', 3.5)")
+    leaky = mart_guards(con, "leaky", validator, None)
+    assert [(s.suite, s.passed) for s in leaky] == [("marts.leaky.no_pii_column_names", False),
+                                                     ("marts.leaky.no_email_values", False)]
+    assert all(s.passed for s in mart_guards(con, "clean", validator, None))
+
+
+def test_every_declared_expectation_has_a_severity_and_a_reason() -> None:
+    suites = load_suites()
+    assert {s.asset[0] for s in suites} == {"raw", "marts"}
+    for s in suites:
+        for e in s.expectations:
+            assert e.severity in (BLOCKING, WARNING)
+            assert e.why, f"{s.name}: {e.label} has no reason"

@@ -1,0 +1,188 @@
+"""A refresh publishes only what passed every blocking check, atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from laer.cli import main
+from laer.generate import CompanyConfig, generate
+
+SMALL = CompanyConfig(customers=150, months=8, seed=3, start=dt.date(2024, 1, 1))
+AS_OF = SMALL.end_date.isoformat()
+
+
+def sha(p: Path) -> str:
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("small")
+    generate(SMALL, root / "landing")
+    assert main(["refresh", "--landing", str(root / "landing"), "--warehouse", str(root / "warehouse"), "--as-of", AS_OF]) == 0
+    return root / "landing", root / "warehouse"
+
+
+def refresh(landing: Path, warehouse: Path) -> int:
+    return main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF])
+
+
+def test_blocking_failures_stop_the_publish_and_recovery_publishes(small, capsys) -> None:
+    landing, warehouse = small
+    published = warehouse / "marts.duckdb"
+    before = sha(published)
+    capsys.readouterr()
+
+    # 1. a CHF plan with no CHF rate: the blocking dbt test names the currency and the date
+    (landing / "billing/plans/zz_chf.csv").write_text(
+        "plan_id,product,plan_name,billing_interval,interval_count,unit_amount,currency,is_free,updated_at\n"
+        "growth-monthly-chf,platform,Growth CHF,month,1,4500,CHF,false,2024-08-01T00:00:00Z\n")
+    (landing / "billing/subscription_items/zz_chf.csv").write_text(
+        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
+        "si_chf_1,sub_0000001,growth-monthly-chf,3,0,2024-08-05T10:00:00Z,,2024-08-05T10:00:00Z\n")
+    assert refresh(landing, warehouse) == 1
+    out = capsys.readouterr().out
+    assert "refresh blocked" in out
+    assert "no_missing_fx_rate" in out
+    assert "missing FX rate chf: no rate on or before 2024-08-05" in out
+    assert sha(published) == before
+
+    # 2. the rate arrives: the next refresh publishes, and the old version becomes last_good
+    (landing / "billing/fx_rates/zz_chf.csv").write_text("rate_date,currency,usd_per_unit\n2024-08-01,CHF,1.10\n")
+    assert refresh(landing, warehouse) == 0
+    assert sha(published) != before
+    assert sha(warehouse / "last_good" / "marts.duckdb") == before
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from main.dim_accounts").fetchone()[0] > 0
+
+    # 3. a raw file that breaks a blocking Great Expectations expectation (negative seats)
+    good = sha(published)
+    capsys.readouterr()
+    (landing / "billing/subscription_items/zz_negative.csv").write_text(
+        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
+        "si_neg_1,sub_0000001,growth-monthly-usd,-4,0,2024-08-06T10:00:00Z,,2024-08-06T10:00:00Z\n")
+    assert refresh(landing, warehouse) == 1
+    out = capsys.readouterr().out
+    assert "raw/billing__subscription_items · gx_billing__subscription_items" in out
+    assert "expect_column_values_to_be_between(quantity)" in out
+    assert sha(published) == good
+
+    # 4. a corrected version of the record (later updated_at) clears the failure
+    (landing / "billing/subscription_items/zz_negative_fix.csv").write_text(
+        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
+        "si_neg_1,sub_0000001,growth-monthly-usd,4,0,2024-08-06T10:00:00Z,,2024-08-06T11:00:00Z\n")
+    assert refresh(landing, warehouse) == 0
+    assert sha(published) != good
+
+
+def test_a_quarantined_file_is_reported_and_does_not_block(small, capsys, tmp_path: Path) -> None:
+    landing, warehouse = small
+    bad = landing / "crm/activities/zz_bad.csv"
+    bad.write_text("activity_id,account_id,type,occurred_at\nact_x,acc_000001,call,not-a-date\n")
+    try:
+        code = refresh(landing, warehouse)
+        out = capsys.readouterr().out
+    finally:
+        bad.unlink()
+    assert "quarantined crm/activities/zz_bad.csv: row 1 (line 2), column occurred_at" in out
+    assert code == 0  # a quarantined file never blocks by itself
+    assert "published" in out
+
+
+def test_readers_see_old_or_new_marts_never_an_error(tmp_path: Path, small) -> None:
+    from laer.paths import Warehouse
+    from laer.publish import publish_marts
+
+    _, warehouse = small
+    wh = Warehouse(tmp_path / "wh")
+    wh.root.mkdir()
+    with duckdb.connect(str(wh.db)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.kpi_monthly as select 1 as version, range as n from range(200000)")
+    publish_marts(wh, as_of="2024-01-01", run_id="first000", checks={})
+    seen: set[tuple[int, int]] = set()
+    errors: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        while not stop.is_set():
+            try:
+                with duckdb.connect(str(wh.marts_db), read_only=True) as con:
+                    seen.add(con.execute("select min(version), max(version) from main.kpi_monthly").fetchone())
+                    count = con.execute(f"select count(*) from read_parquet('{wh.marts_parquet}/kpi_monthly.parquet')").fetchone()[0]
+                    assert count == 200000
+            except Exception as exc:  # noqa: BLE001 - any error is the failure we look for
+                errors.append(repr(exc))
+
+    held = duckdb.connect(str(wh.marts_db), read_only=True)  # a BI session kept open across publishes
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for v in range(2, 8):
+        with duckdb.connect(str(wh.db)) as con:
+            con.execute(f"create or replace table marts.kpi_monthly as select {v} as version, range as n from range(200000)")
+        publish_marts(wh, as_of="2024-01-01", run_id=f"run{v:05d}", checks={})
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert seen <= {(v, v) for v in range(1, 8)} and len(seen) >= 2
+    assert held.execute("select min(version), max(version) from main.kpi_monthly").fetchone() == (1, 1)
+    held.close()
+    with duckdb.connect(str(wh.marts_db), read_only=True) as con:
+        assert con.execute("select max(version) from main.kpi_monthly").fetchone()[0] == 7
+    assert sorted(p.name for p in wh.publishes.iterdir()) == sorted({(wh.root / "current").resolve().name,
+                                                                     (wh.root / "last_good").resolve().name})
+
+
+def _processes_in_session(sid: int) -> list[tuple[int, str]]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getsid(int(pid)) != sid:
+                continue
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+        found.append((int(pid), cmd))
+    return found
+
+
+def test_sigkill_during_dbt_build_keeps_published_marts_and_the_next_refresh_succeeds(small, tmp_path: Path) -> None:
+    landing, warehouse = small
+    assert refresh(landing, warehouse) == 0
+    published = warehouse / "marts.duckdb"
+    before = sha(published)
+    (landing / "crm/activities/zz_new.csv").write_text("activity_id,account_id,type,occurred_at\nact_new,acc_000001,call,2024-08-20T10:00:00Z\n")
+    proc = subprocess.Popen([sys.executable, "-m", "laer.cli", "refresh", "--landing", str(landing),
+                             "--warehouse", str(warehouse), "--as-of", AS_OF],
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 240
+    killed_during_dbt = False
+    while time.time() < deadline and proc.poll() is None:
+        if any(" build " in cmd and "--vars" in cmd for _, cmd in _processes_in_session(proc.pid)):
+            time.sleep(1.0)  # well inside the build
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed_during_dbt = True
+            break
+        time.sleep(0.2)
+    proc.wait(timeout=30)
+    assert killed_during_dbt, "dbt build was never seen running"
+    assert sha(published) == before
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from main.kpi_monthly").fetchone()[0] > 0
+    assert refresh(landing, warehouse) == 0
+    assert sha(published) != before
