@@ -69,6 +69,8 @@ def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
     if outcome.success:
         console.print(f"[green]published[/green] {outcome.publish_path} (as of {outcome.as_of}; "
                       f"{outcome.checks_evaluated} checks evaluated)")
+        if outcome.report_path:
+            console.print(f"report written: {outcome.report_path}")
         return 0
     console.print("[red]refresh blocked[/red] — nothing was published; BI keeps reading the previous marts")
     for f in outcome.blocking_failures:
@@ -89,10 +91,10 @@ def cmd_refresh(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    try:
-        from laer.report import write_report
-    except ImportError:
-        console.print("[red]laer report is not built yet[/red] (issue 6: leadership report)")
+    from laer.report import write_report
+
+    if not (Path(args.warehouse) / "marts.duckdb").exists():
+        console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
         return 2
 
     path = write_report(Path(args.warehouse), as_of=args.as_of.isoformat() if args.as_of else None)
@@ -117,12 +119,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     code = _refresh(landing, warehouse, summary.as_of)
     if code != 0:
         return code
-    try:
-        from laer.report import write_report
-    except ImportError:
-        report = None
-    else:
-        report = write_report(warehouse, as_of=summary.as_of)
+    report = warehouse / "reports" / summary.as_of / "index.html"  # written by the refresh job
     kpis = headline_kpis(warehouse / "marts.duckdb")
     console.print()
     console.print(f"[bold]Headline KPIs as of {summary.as_of}[/bold]")
@@ -131,8 +128,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print()
     console.print(f"published marts  {warehouse / 'marts.duckdb'}  (schema main; Parquet in {warehouse / 'marts'})")
     console.print(f"data docs        {warehouse / 'data_docs'}")
-    if report:
-        console.print(f"report           {report}")
+    console.print(f"report           {report}")
     console.print(f"Dagster UI       DAGSTER_HOME=$PWD/.dagster_home LAER_LANDING_DIR={landing} "
                   f"LAER_WAREHOUSE_DIR={warehouse} bin/dagster-dev")
     return 0

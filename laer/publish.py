@@ -56,7 +56,7 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     final = wh.publishes / publish_id
     staging.mkdir()
     try:
-        row_counts = _write_version(wh, staging, as_of=as_of, run_id=run_id)
+        row_counts = _write_version(wh, staging, as_of=as_of, run_id=run_id, checks=checks)
         manifest = {"publish_id": publish_id, "as_of": as_of, "run_id": run_id,
                     "published_at": dt.datetime.now(dt.UTC).isoformat(), "row_counts": row_counts, "checks": checks}
         (staging / "publish.json").write_text(json.dumps(manifest, indent=2, default=str))
@@ -78,7 +78,7 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     return PublishResult(publish_id, final, row_counts)
 
 
-def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str) -> dict[str, int]:
+def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, checks: dict[str, object]) -> dict[str, int]:
     target = folder / "marts.duckdb"
     parquet_dir = folder / "marts"
     parquet_dir.mkdir()
@@ -96,7 +96,7 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str) -> d
             row_counts[mart] = int(con.execute(f"select count(*) from {source}").fetchone()[0])  # type: ignore[index]
         con.execute(
             "create table published.main._publish_info as select ? as as_of, ? as run_id, "
-            "current_timestamp as published_at", [as_of, run_id])
+            "current_timestamp as published_at, ? as checks", [as_of, run_id, json.dumps(checks, default=str)])
         con.execute("detach published")
         con.execute("detach warehouse")
     return row_counts

@@ -17,6 +17,7 @@ from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import landing_files
+from orchestration.assets.report import leadership_report
 from orchestration.assets.warehouse_models import warehouse_models
 from orchestration.checks.expectations import mart_expectations, raw_expectations
 from orchestration.dbt_project import dbt_executable, dbt_project
@@ -33,7 +34,7 @@ refresh_job = define_asset_job(
     selection=AssetSelection.all(),
     executor_def=in_process_executor,
     tags=WRITER_TAGS,
-    description="Load new landing files, dbt build, Great Expectations checks, publish.",
+    description="Load new landing files, dbt build, Great Expectations checks, publish, leadership report.",
 )
 
 daily_refresh = ScheduleDefinition(
@@ -48,7 +49,7 @@ daily_refresh = ScheduleDefinition(
 def build_definitions(settings: LaerSettings | None = None) -> Definitions:
     settings = settings or LaerSettings.from_env()
     return Definitions(
-        assets=[landing_files, warehouse_models, published_marts],
+        assets=[landing_files, warehouse_models, published_marts, leadership_report],
         asset_checks=[raw_expectations, mart_expectations],
         jobs=[refresh_job],
         schedules=[daily_refresh],

@@ -23,6 +23,7 @@ class RefreshOutcome:
     as_of: str
     published: bool
     publish_path: Path | None
+    report_path: Path | None = None
     blocking_failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
@@ -69,6 +70,8 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
     after = current_publish(wh)
     outcome.published = after is not None and after != before
     outcome.publish_path = wh.marts_db if outcome.published else None
+    report = wh.reports / settings.as_of_date / "index.html"
+    outcome.report_path = report if outcome.published and report.exists() else None
     outcome.quarantined, outcome.missing_fx = _diagnostics(wh.db, started)
     outcome.success = result.success and outcome.published
     return outcome

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from laer.quality.checks import mart_guards
-from laer.quality.expectations import BLOCKING, WARNING, ExpectationSpec, SuiteSpec, Validator, load_suites
+from laer.quality.expectations import (
+    BLOCKING,
+    WARNING,
+    ExpectationSpec,
+    SuiteSpec,
+    Validator,
+    load_suites,
+)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,122 @@
+"""Render the report and write ``<warehouse>/reports/<as-of>/index.html`` (+ ``reports/latest``)."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from plotly.offline import get_plotlyjs
+
+from laer.paths import Warehouse
+from laer.report import format as fmt
+from laer.report.charts import all_charts
+from laer.report.data import HEADLINES, ReportData, load
+
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html", "j2"]))
+
+
+def _tiles(d: ReportData) -> list[dict[str, str]]:
+    tiles = []
+    for key, label, kind, higher_is_better in HEADLINES:
+        cur = d.current.get(key)
+        prev = d.previous.get(key) if d.previous else None
+        ago = d.year_ago.get(key) if d.year_ago else None
+
+        def cls(other: object, cur: object = cur, higher_is_better: bool = higher_is_better) -> str:
+            if fmt._missing(cur) or fmt._missing(other) or float(cur) == float(other):  # type: ignore[arg-type]
+                return ""
+            up = float(cur) > float(other)  # type: ignore[arg-type]
+            return "up" if up == higher_is_better else "down"
+
+        tiles.append({
+            "key": key, "label": label, "value": fmt.FORMATTERS[kind](cur),
+            "raw": "" if fmt._missing(cur) else str(cur),
+            "mom": fmt.change(cur, prev, kind), "yoy": fmt.change(cur, ago, kind),
+            "mom_class": cls(prev), "yoy_class": cls(ago),
+        })
+    return tiles
+
+
+def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str) -> Markup:
+    """columns: name -> (header, kind) with kind in text | money | pct | num | date | band."""
+    if df.empty:
+        return Markup(f'<p class="empty">{html.escape(empty)}</p>')
+    head = "".join(f'<th class="{"num" if k in ("money", "pct", "num") else ""}">{html.escape(h)}</th>'
+                   for h, k in columns.values())
+    rows = []
+    for _, r in df.iterrows():
+        cells = []
+        for col, (_h, kind) in columns.items():
+            v = r[col]
+            if kind == "money":
+                text, css = fmt.money(v), "num"
+            elif kind == "pct":
+                text, css = ("–" if pd.isna(v) else f"{float(v):.0f} %"), "num"
+            elif kind == "num":
+                text, css = ("–" if pd.isna(v) else f"{float(v):,.0f}"), "num"
+            elif kind == "date":
+                text, css = ("–" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")), ""
+            elif kind == "band":
+                text, css = ("–" if pd.isna(v) else str(v)), f"band-{v}"
+            else:
+                text, css = ("–" if pd.isna(v) else str(v)), ""
+            cells.append(f'<td class="{css}">{html.escape(text)}</td>')
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+
+def render(d: ReportData) -> str:
+    charts = [(cid, Markup(fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{cid}",
+                                       config={"displaylogo": False, "responsive": True})))
+              for cid, fig in all_charts(d)]
+    checks = d.publish_info.get("checks")
+    summary = json.loads(checks) if isinstance(checks, str) and checks else {}
+    failed_warn = summary.get("failed_non_blocking", [])
+    dq = {
+        "checks": f"{summary.get('passed', '–')} / {summary.get('evaluated', '–')} passed" if summary else "–",
+        "checks_note": f"{len(failed_warn)} warning(s): " + ", ".join(failed_warn[:3]) if failed_warn else "no warnings",
+        "quarantined": len(d.quarantined),
+        "unmatched": int(d.unmatched["customers"].iloc[0]),
+        "unmatched_mrr": fmt.money(d.unmatched["mrr"].iloc[0]),
+    }
+    tables = {
+        "at_risk": _table(d.at_risk, {"account": ("Account", "text"), "segment": ("Segment", "text"), "csm_id": ("CSM", "text"),
+                                      "current_mrr": ("MRR", "money"), "health_score": ("Health", "num"),
+                                      "laer_stage": ("Stage", "text")}, "No paying account is in the red band."),
+        "warnings": _table(d.warnings, {"alert_date": ("Alert", "date"), "account": ("Account", "text"), "csm_id": ("CSM", "text"),
+                                        "baseline_weekly_events": ("Events/week before", "num"), "last_7d_events": ("Last 7 days", "num"),
+                                        "drop_pct": ("Drop", "pct"), "mrr_at_risk": ("MRR at risk", "money")},
+                           "No sudden activity drops this week."),
+        "renewals": _table(d.renewals, {"term_end_date": ("Term ends", "date"), "account": ("Account", "text"),
+                                        "segment": ("Segment", "text"), "csm_id": ("CSM", "text"),
+                                        "subscription_mrr": ("MRR", "money"), "health_band": ("Health", "band")},
+                           "No annual term ends in the next 90 days."),
+        "quarantined": _table(d.quarantined, {"path": ("Quarantined file", "text"), "reason": ("Reason", "text"),
+                                              "quarantined_at": ("When", "date")}, "No file is in quarantine."),
+    }
+    return TEMPLATES.get_template("template.html.j2").render(
+        d=d, tiles=_tiles(d), charts=charts, tables=tables, dq=dq, plotly_js=Markup(get_plotlyjs()),
+        published_at=str(d.publish_info.get("published_at", ""))[:19], run_id=str(d.publish_info.get("run_id", ""))[:8])
+
+
+def write_report(warehouse_dir: Path, as_of: str | None = None) -> Path:
+    wh = Warehouse(Path(warehouse_dir).resolve())
+    if not wh.marts_db.exists():
+        raise FileNotFoundError(f"no published marts in {wh.root} (run laer refresh first)")
+    data = load(wh.marts_db, as_of)
+    out_dir = wh.reports / data.as_of
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tmp = out_dir / f".index.{uuid.uuid4().hex}.html"
+    tmp.write_text(render(data), encoding="utf-8")
+    os.replace(tmp, out_dir / "index.html")
+    link = wh.reports / "latest"
+    tmp_link = wh.reports / f".latest.{uuid.uuid4().hex}"
+    os.symlink(data.as_of, tmp_link)
+    os.replace(tmp_link, link)
+    return out_dir / "index.html"

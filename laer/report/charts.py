@@ -1,0 +1,103 @@
+"""Plotly figures of the report (rendered with plotly.js inlined once in the page)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from laer.report.data import ReportData
+
+STAGE_ORDER = ("prospect", "land", "adopt", "expand", "renew", "churned")
+STAGE_COLORS = {"prospect": "#b0b7c3", "land": "#5b8def", "adopt": "#2bb673", "expand": "#16a085",
+                "renew": "#f5a623", "churned": "#e5534b"}
+LAYOUT = {"margin": {"l": 50, "r": 20, "t": 40, "b": 40}, "height": 340, "template": "plotly_white",
+          "font": {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 12}}
+
+
+def _f(v: object) -> float:
+    return 0.0 if v is None or pd.isna(v) else float(v)  # type: ignore[arg-type]
+
+
+def mrr_bridge(d: ReportData) -> go.Figure:
+    c = d.current
+    start = _f(c["mrr"]) - _f(c["net_new_mrr"])
+    steps = [("Start of month", start, "absolute"), ("New", _f(c["new_mrr"]), "relative"),
+             ("Expansion", _f(c["expansion_mrr"]), "relative"), ("Reactivation", _f(c["reactivation_mrr"]), "relative"),
+             ("Contraction", _f(c["contraction_mrr"]), "relative"), ("Churn", _f(c["churned_mrr"]), "relative"),
+             ("End of month", _f(c["mrr"]), "total")]
+    fig = go.Figure(go.Waterfall(x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
+                                 increasing={"marker": {"color": "#2bb673"}}, decreasing={"marker": {"color": "#e5534b"}},
+                                 totals={"marker": {"color": "#5b8def"}}, texttemplate="%{y:$,.3s}", textposition="outside"))
+    fig.update_layout(title=f"MRR bridge — {d.month}", yaxis_tickprefix="$", showlegend=False, **LAYOUT)
+    return fig
+
+
+def mrr_trend(d: ReportData) -> go.Figure:
+    k = d.kpis
+    fig = go.Figure()
+    fig.add_bar(x=k["month"], y=k["net_new_mrr"].astype(float), name="Net new MRR", marker_color="#9ec5fe", yaxis="y2")
+    fig.add_scatter(x=k["month"], y=k["mrr"].astype(float), name="MRR", mode="lines+markers", line={"color": "#1f4fd1", "width": 3})
+    fig.add_scatter(x=k["month"], y=k["arr"].astype(float) / 12, name="ARR ÷ 12", mode="lines", line={"dash": "dot", "color": "#7a8699"}, visible="legendonly")
+    fig.update_layout(title="MRR and ARR", yaxis={"tickprefix": "$", "title": "MRR"},
+                      yaxis2={"overlaying": "y", "side": "right", "tickprefix": "$", "showgrid": False, "title": "Net new"},
+                      legend={"orientation": "h", "y": -0.2}, **LAYOUT)
+    return fig
+
+
+def retention_trend(d: ReportData) -> go.Figure:
+    k = d.kpis.dropna(subset=["nrr_ttm"])
+    fig = go.Figure()
+    fig.add_scatter(x=k["month"], y=k["nrr_ttm"].astype(float), name="NRR", mode="lines+markers", line={"color": "#16a085"})
+    fig.add_scatter(x=k["month"], y=k["grr_ttm"].astype(float), name="GRR", mode="lines+markers", line={"color": "#f5a623"})
+    fig.update_layout(title="Net and gross revenue retention (trailing 12 months)", yaxis_tickformat=".0%",
+                      legend={"orientation": "h", "y": -0.2}, **LAYOUT)
+    return fig
+
+
+def cohort_heatmap(d: ReportData, column: str, title: str) -> go.Figure:
+    pivot = d.cohorts.pivot(index="cohort_month", columns="months_since_land", values=column).sort_index()
+    labels = [pd.Timestamp(m).strftime("%Y-%m") for m in pivot.index]
+    values = pivot.astype(float).to_numpy()
+    fig = go.Figure(go.Heatmap(z=values, x=list(pivot.columns), y=labels, colorscale="Blues", zmin=0,
+                               zmax=1.2 if column == "revenue_retention" else 1, hoverongaps=False,
+                               colorbar={"tickformat": ".0%"},
+                               hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="months since land", yaxis={"autorange": "reversed"},
+                      **{**LAYOUT, "height": 420})
+    return fig
+
+
+def stage_distribution(d: ReportData) -> go.Figure:
+    fig = go.Figure()
+    for stage in STAGE_ORDER:
+        s = d.stages[d.stages["stage"] == stage]
+        fig.add_scatter(x=s["month"], y=s["accounts"], name=stage, stackgroup="one", mode="lines",
+                        line={"width": 0.5, "color": STAGE_COLORS[stage]})
+    fig.update_layout(title="LAER stage of every account at month end", yaxis_title="accounts",
+                      legend={"orientation": "h", "y": -0.2}, **LAYOUT)
+    return fig
+
+
+def funnel_by_source(d: ReportData) -> go.Figure:
+    f = d.funnel.copy()
+    fig = go.Figure()
+    for col, label, color in (("accounts", "lead → account", "#9ec5fe"), ("trials", "lead → trial", "#5b8def"),
+                              ("paying", "lead → paying", "#1f4fd1")):
+        rate = f[col].astype(float) / f["leads"].replace(0, pd.NA).astype(float)
+        fig.add_bar(x=f["lead_source"], y=rate, name=label, marker_color=color,
+                    text=[f"{r:.0%}" if pd.notna(r) else "" for r in rate], textposition="outside")
+    fig.update_layout(title="Funnel conversion by lead source (all leads to date)", yaxis_tickformat=".0%", barmode="group",
+                      legend={"orientation": "h", "y": -0.2}, **LAYOUT)
+    return fig
+
+
+def all_charts(d: ReportData) -> list[tuple[str, go.Figure]]:
+    return [
+        ("mrr-bridge", mrr_bridge(d)),
+        ("mrr-trend", mrr_trend(d)),
+        ("retention-trend", retention_trend(d)),
+        ("cohort-logo", cohort_heatmap(d, "logo_retention", "Cohort logo retention")),
+        ("cohort-revenue", cohort_heatmap(d, "revenue_retention", "Cohort revenue retention")),
+        ("laer-stages", stage_distribution(d)),
+        ("funnel", funnel_by_source(d)),
+    ]

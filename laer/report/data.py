@@ -1,0 +1,92 @@
+"""Everything the report shows, read from the published marts only (read-only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+HEADLINES = (
+    # key, label, kind (money | pct | ratio | months), higher_is_better
+    ("mrr", "MRR", "money", True),
+    ("arr", "ARR", "money", True),
+    ("nrr_ttm", "NRR (trailing 12 mo)", "pct", True),
+    ("grr_ttm", "GRR (trailing 12 mo)", "pct", True),
+    ("logo_churn_rate", "Logo churn (monthly)", "pct", False),
+    ("quick_ratio", "Quick ratio", "ratio", True),
+    ("cac_payback_months", "CAC payback", "months", False),
+    ("large_customer_share", "Large-customer share", "pct", True),
+)
+
+
+@dataclass
+class ReportData:
+    as_of: str
+    month: str
+    kpis: pd.DataFrame  # kpi_monthly up to the report month
+    current: dict[str, object]
+    previous: dict[str, object] | None
+    year_ago: dict[str, object] | None
+    cohorts: pd.DataFrame
+    stages: pd.DataFrame
+    funnel: pd.DataFrame
+    at_risk: pd.DataFrame
+    warnings: pd.DataFrame
+    renewals: pd.DataFrame
+    quarantined: pd.DataFrame
+    unmatched: pd.DataFrame
+    publish_info: dict[str, object]
+
+
+def load(marts_db: Path, as_of: str | None) -> ReportData:
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        info = con.execute("select * from main._publish_info").df().iloc[0].to_dict()
+        as_of = as_of or str(info["as_of"])
+        kpis = con.execute("select * from main.kpi_monthly where month <= date_trunc('month', cast(? as date)) order by month",
+                           [as_of]).df()
+        if kpis.empty:
+            raise ValueError(f"kpi_monthly has no month on or before {as_of}")
+        cur = kpis.iloc[-1]
+        month = cur["month"]
+
+        def row(offset: int) -> dict[str, object] | None:
+            idx = len(kpis) - 1 - offset
+            return kpis.iloc[idx].to_dict() if idx >= 0 else None
+
+        year_ago = kpis[kpis["month"] == (pd.Timestamp(month) - pd.DateOffset(months=12))]
+        week_start = (pd.Timestamp(as_of) - pd.Timedelta(days=6)).date()
+        return ReportData(
+            as_of=as_of,
+            month=pd.Timestamp(month).strftime("%B %Y"),
+            kpis=kpis,
+            current=cur.to_dict(),
+            previous=row(1),
+            year_ago=year_ago.iloc[0].to_dict() if not year_ago.empty else None,
+            cohorts=con.execute("select cohort_month, months_since_land, logo_retention, revenue_retention "
+                                "from main.cohort_retention where segment = 'all' and cohort_month <= ? "
+                                "order by cohort_month, months_since_land", [month]).df(),
+            stages=con.execute("select month, stage, accounts, mrr from main.laer_stage_monthly where month <= ? "
+                               "order by month, stage", [month]).df(),
+            funnel=con.execute("""select lead_source, sum(leads) as leads, sum(converted_leads) as accounts,
+                                         sum(trials) as trials, sum(paying_customers) as paying
+                                  from main.fct_funnel_monthly where month <= ? group by 1 order by paying desc""", [month]).df(),
+            at_risk=con.execute("""select account_id, coalesce(account_name, account_id) as account, segment, csm_id,
+                                          current_mrr, health_score, laer_stage
+                                   from main.dim_accounts where health_band = 'red' and current_mrr > 0
+                                   order by current_mrr desc, account_id limit 10""").df(),
+            warnings=con.execute("""select w.alert_date, w.account_id, coalesce(a.account_name, w.account_id) as account,
+                                           w.csm_id, w.baseline_weekly_events, w.last_7d_events, w.drop_pct, w.mrr_at_risk
+                                    from main.early_warnings w left join main.dim_accounts a using (account_id)
+                                    where w.alert_date between ? and ? order by w.mrr_at_risk desc, w.account_id""",
+                                 [week_start, as_of]).df(),
+            renewals=con.execute("""select r.term_end_date, r.account_id, coalesce(a.account_name, r.account_id) as account,
+                                           r.segment, r.csm_id, r.subscription_mrr, r.health_band
+                                    from main.fct_renewals_upcoming r left join main.dim_accounts a using (account_id)
+                                    order by r.term_end_date, r.account_id""").df(),
+            quarantined=con.execute("select path, reason, quarantined_at from main.dq_quarantined_files order by path").df(),
+            unmatched=con.execute("select count(*) as customers, coalesce(sum(current_mrr), 0) as mrr "
+                                  "from main.dq_unmatched_customers").df(),
+            publish_info=info,
+        )

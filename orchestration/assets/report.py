@@ -1,0 +1,20 @@
+"""The leadership report, written after every successful publish."""
+
+from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
+
+from laer.report import write_report
+from orchestration.settings import LaerSettings
+
+
+@asset(
+    key=AssetKey(["published", "leadership_report"]),
+    deps=[AssetKey(["published", "marts"])],
+    group_name="publish",
+    kinds={"html", "plotly"},
+    description="Self-contained HTML report (headline KPIs, MRR bridge, trends, cohorts, LAER stages, funnel, "
+                "at-risk accounts, early warnings, renewals, data quality) under <warehouse>/reports/<as-of>/.",
+)
+def leadership_report(context: AssetExecutionContext, laer: LaerSettings) -> MaterializeResult:
+    path = write_report(laer.warehouse.root, as_of=laer.as_of_date)
+    context.log.info(f"report written: {path}")
+    return MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size})
