@@ -73,7 +73,7 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str) ->
 
 def render(d: ReportData) -> str:
     charts = [(cid, Markup(fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{cid}",
-                                       config={"displaylogo": False, "responsive": True})))
+                                       default_width="100%", config={"displaylogo": False, "responsive": True})))
               for cid, fig in all_charts(d)]
     checks = d.publish_info.get("checks")
     summary = json.loads(checks) if isinstance(checks, str) and checks else {}

@@ -96,8 +96,8 @@ def all_charts(d: ReportData) -> list[tuple[str, go.Figure]]:
         ("mrr-bridge", mrr_bridge(d)),
         ("mrr-trend", mrr_trend(d)),
         ("retention-trend", retention_trend(d)),
+        ("laer-stages", stage_distribution(d)),
         ("cohort-logo", cohort_heatmap(d, "logo_retention", "Cohort logo retention")),
         ("cohort-revenue", cohort_heatmap(d, "revenue_retention", "Cohort revenue retention")),
-        ("laer-stages", stage_distribution(d)),
         ("funnel", funnel_by_source(d)),
     ]

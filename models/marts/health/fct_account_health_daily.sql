@@ -5,6 +5,8 @@
 -- + 15 x NPS             (latest score in the last 180 days / 10; 0.5 when none)
 -- + 10 x billing         (1; 0.5 with one failed payment in 30 days; 0 with two or more)
 -- "Last N days" = the day itself and the N-1 days before it. Weights and windows: dbt vars.
+-- Unmatched billing customers get no score: without a CRM account there is no usage,
+-- NPS or seat data to score (see DECISIONLOG.md).
 with
 
 state as (
@@ -13,6 +15,10 @@ state as (
 
 dates as (
     select date_day from {{ ref('int_dates') }} where is_on_or_before_as_of
+),
+
+matched_accounts as (
+    select account_id from {{ ref('int_accounts') }} where not is_unmatched
 ),
 
 core_feature_count as (
@@ -26,6 +32,7 @@ with_last_event as (
             partition by account_id order by date_day rows between unbounded preceding and current row
         ) as last_event_date
     from state
+    where account_id in (select account_id from matched_accounts)
 ),
 
 nps as (

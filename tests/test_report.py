@@ -1,0 +1,87 @@
+"""The leadership report: headline numbers equal kpi_monthly; it renders offline in a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from laer.report import format as fmt
+from laer.report.data import HEADLINES
+from tests.conftest import ROOT, SHARED
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def report(shared_warehouse: Path) -> Path:
+    path = shared_warehouse / "reports" / SHARED.end_date.isoformat() / "index.html"
+    assert path.exists(), "the refresh job writes the report after publishing"
+    assert (shared_warehouse / "reports" / "latest").resolve() == path.parent
+    return path
+
+
+def test_every_headline_number_matches_kpi_monthly(report: Path, marts) -> None:
+    html = report.read_text(encoding="utf-8")
+    cols = [k for k, *_ in HEADLINES]
+    rows = marts.execute(f"select month, {', '.join(cols)} from main.kpi_monthly order by month desc").fetchall()
+    current, previous = dict(zip(["month", *cols], rows[0], strict=True)), dict(zip(["month", *cols], rows[1], strict=True))
+    tiles = dict(re.findall(r'data-kpi="([a-z_]+)" data-value="([^"]*)"', html))
+    assert set(tiles) == set(cols)
+    for key, _label, kind, _ in HEADLINES:
+        expected = current[key]
+        if expected is None:
+            assert tiles[key] == "", key
+        else:
+            assert Decimal(tiles[key]) == Decimal(str(expected)), key
+        tile = re.search(rf'data-kpi="{key}".*?<div class="value">([^<]*)</div>.*?vs last month <b[^>]*>([^<]*)</b>', html, re.S)
+        assert tile is not None
+        assert tile.group(1) == fmt.FORMATTERS[kind](expected)
+        assert tile.group(2) == fmt.change(expected, previous[key], kind)
+    mrr = float(current["mrr"])
+    assert fmt.money(mrr).startswith("$") and fmt.money(1_234_567) == "$1.2M" and fmt.pct(0.0432) == "4.3 %"
+
+
+def test_sections_leadership_asked_for(report: Path) -> None:
+    html = report.read_text(encoding="utf-8")
+    for section in ("headline", "mrr-bridge", "mrr-trend", "retention-trend", "cohort-logo", "cohort-revenue",
+                    "laer-stages", "funnel", "at-risk", "early-warnings", "renewals", "data-quality"):
+        assert f'id="{section}"' in html, section
+    # everything inline: no external script, stylesheet or image
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html)
+    assert "<script src=" not in html
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_renders_offline_in_headless_chromium(report: Path, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: bin/test installs Debian's chromium")
+        pytest.skip("chromium is not installed (bin/test installs it)")
+    offline = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+               "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=20000"]
+    url = report.as_uri()
+    dom = subprocess.run([browser, *offline, f"--user-data-dir={tmp_path / 'a'}", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=180).stdout
+    root = re.search(r"<html[^>]*>", dom)
+    assert root is not None, dom[:500]
+    attrs = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', root.group(0)))
+    assert attrs.get("data-js-errors") == "0", attrs
+    assert attrs.get("data-charts") == "7"
+    assert attrs.get("data-charts-rendered") == "7"
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "leadership-report.png"
+    subprocess.run([browser, *offline, f"--user-data-dir={tmp_path / 'b'}", "--window-size=1400,4200",
+                    f"--screenshot={shot}", url], capture_output=True, timeout=180, check=True)
+    assert shot.stat().st_size > 50_000
