@@ -17,7 +17,7 @@ from orchestration.settings import LaerSettings
 
 
 def _check_summary(context: AssetExecutionContext) -> dict[str, object]:
-    records = context.instance.all_logs(context.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    records = context.instance.all_logs(context.run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
     evaluations = [r.dagster_event.event_specific_data for r in records  # type: ignore[union-attr]
                    if r.dagster_event is not None]
     failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
@@ -36,7 +36,7 @@ def _check_summary(context: AssetExecutionContext) -> dict[str, object]:
 )
 def published_marts(context: AssetExecutionContext, laer: LaerSettings) -> MaterializeResult:
     checks = _check_summary(context)
-    result = publish_marts(laer.warehouse, as_of=laer.as_of_date, run_id=context.run_id, checks=checks)
+    result = publish_marts(laer.warehouse, as_of=laer.as_of_date, run_id=context.run.run_id, checks=checks)
     context.log.info(f"published {result.publish_id}: {sum(result.row_counts.values())} rows in "
                      f"{len(result.row_counts)} marts")
     return MaterializeResult(metadata={"publish_id": result.publish_id, "as_of": laer.as_of_date,
