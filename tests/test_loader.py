@@ -232,3 +232,46 @@ def test_row_numbers_follow_the_file_in_a_large_file(landing: Path, con) -> None
     write(landing, "billing/plans/big.csv", PLANS_HEADER + body)
     (q,) = load_landing(con, landing).quarantined
     assert (q.row, q.column, q.bad_rows) == (43_210, "unit_amount", 1)
+
+
+def _events(landing: Path, name: str, ids: list[str | None]) -> None:
+    table = pa.table({"event_id": ids, "user_id": ["u"] * len(ids), "account_id": ["a1"] * len(ids),
+                      "event_name": ["x"] * len(ids),
+                      "occurred_at": pa.array([1704103200] * len(ids), pa.timestamp("s", tz="UTC"))})
+    p = landing / "usage/events" / name
+    p.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, p)
+
+
+def test_clean_parquet_files_load_together_each_with_its_own_batch(landing: Path, con) -> None:
+    _events(landing, "d1.parquet", ["e1", "e2"])
+    _events(landing, "d2.parquet", ["e3", None])  # a null id: this one file is quarantined
+    _events(landing, "d3.parquet", ["e4"])
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status, r.batch_id, r.rows) for r in report.results] == [
+        ("usage/events/d1.parquet", "loaded", 1, 2),
+        ("usage/events/d2.parquet", "quarantined", 2, 0),
+        ("usage/events/d3.parquet", "loaded", 3, 1),
+    ]
+    assert rows(con, "select event_id, _source_file, _batch_id, _row_number from raw.usage__events order by 1") == [
+        ("e1", "usage/events/d1.parquet", 1, 1), ("e2", "usage/events/d1.parquet", 1, 2),
+        ("e4", "usage/events/d3.parquet", 3, 1)]
+    assert [r[:4] for r in ledger(con)] == [(1, "usage/events/d1.parquet", "loaded", 2),
+                                            (2, "usage/events/d2.parquet", "quarantined", None),
+                                            (3, "usage/events/d3.parquet", "loaded", 1)]
+
+
+def test_crash_while_loading_parquet_files_together_leaves_nothing(landing: Path, con) -> None:
+    _events(landing, "d1.parquet", ["e1"])
+    _events(landing, "d2.parquet", ["e2"])
+
+    def crash(f) -> None:
+        if f.relpath.endswith("d2.parquet"):
+            raise RuntimeError("power cut")
+
+    with pytest.raises(RuntimeError):
+        load_landing(con, landing, before_commit=crash)
+    assert rows(con, f"select count(*) from {LEDGER}") == [(0,)]
+    assert rows(con, "select count(*) from information_schema.tables where table_name = 'usage__events'") == [(0,)]
+    assert [r.status for r in load_landing(con, landing).results] == ["loaded", "loaded"]
+    assert rows(con, "select event_id, _batch_id from raw.usage__events order by 1") == [("e1", 1), ("e2", 2)]

@@ -190,28 +190,43 @@ def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
+NATIVE_TYPES = {
+    ColType.INT: ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT"),
+    ColType.BOOL: ("BOOLEAN",),
+    ColType.DATE: ("DATE",),
+    ColType.DECIMAL: ("DOUBLE", "FLOAT", "BIGINT", "INTEGER"),
+}
+
+
+def _is_text(src_type: str) -> bool:
+    t = src_type.upper()
+    return t in ("VARCHAR", "JSON") or t.startswith("VARCHAR")
+
+
+def _native_conversion(col: Column, src: str, src_type: str) -> str | None:
+    """SQL for a column whose reader type already is the contract type (cannot fail), else None."""
+    t, x = src_type.upper(), qi(src)
+    if col.type is ColType.STRING:
+        return x if _is_text(t) else f"cast({x} as varchar)"
+    if _is_text(t):
+        return None
+    if col.type is ColType.TIMESTAMP:
+        if "WITH TIME ZONE" in t:
+            return f"timezone('UTC', {x})"
+        if t.startswith("TIMESTAMP") or t == "DATE":
+            return f"cast({x} as timestamp)"
+        return None
+    if t in NATIVE_TYPES.get(col.type, ()) or (col.type is ColType.DECIMAL and t.startswith("DECIMAL")):
+        return f"cast({x} as {SQL_TYPES[col.type]})"
+    return None
+
+
 def _conversion(col: Column, src: str, src_type: str) -> str:
     """SQL turning stage column ``src`` into the contract type; NULL where it does not parse."""
-    t = src_type.upper()
-    is_text = t in ("VARCHAR", "JSON") or t.startswith("VARCHAR")
-    x = qi(src)
-    if col.type is ColType.STRING:
-        return x if is_text else f"cast({x} as varchar)"
-    if not is_text:
-        native = {
-            ColType.INT: ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT"),
-            ColType.BOOL: ("BOOLEAN",),
-            ColType.DATE: ("DATE",),
-            ColType.DECIMAL: ("DOUBLE", "FLOAT", "BIGINT", "INTEGER"),
-        }
-        if col.type is ColType.TIMESTAMP:
-            if "WITH TIME ZONE" in t:
-                return f"timezone('UTC', {x})"
-            if t.startswith("TIMESTAMP") or t == "DATE":
-                return f"cast({x} as timestamp)"
-        elif t in native.get(col.type, ()) or (col.type is ColType.DECIMAL and t.startswith("DECIMAL")):
-            return f"cast({x} as {SQL_TYPES[col.type]})"
-        x = f"cast({x} as varchar)"
+    native = _native_conversion(col, src, src_type)
+    if native is not None:
+        return native
+    x = qi(src) if _is_text(src_type) else f"cast({qi(src)} as varchar)"
     v = f"trim({x})"
     if col.type is ColType.INT:
         return f"case when regexp_full_match({v}, '[+-]?[0-9]+') then try_cast({v} as bigint) end"
@@ -356,6 +371,121 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         _drop_stage(con, f)
 
 
+PARQUET_CHUNK_FILES = 256
+METADATA_BATCH_FILES = 512
+
+
+@dataclass(frozen=True)
+class _CleanParquet:
+    """A Parquet file that metadata alone proves valid: typed columns, no null in a required one."""
+
+    file: LandingFile
+    digest: str
+    batch_id: int
+    rows: int
+    schema: tuple[tuple[str, str], ...]
+
+
+def _parquet_candidates(con: duckdb.DuckDBPyConnection, todo: list[tuple[LandingFile, str, int]]) -> dict[str, _CleanParquet]:
+    """Validate Parquet files from their schema and column statistics, without reading data.
+
+    Metadata of many files is read with a few queries. A file is *clean* when every
+    contract column it has is natively typed, it has all required columns and no extra
+    ones, its entity has no enum to check, and statistics prove no null in a required
+    column. Any other file takes the per-file path, which validates row by row and
+    quarantines with row and column.
+    """
+    clean: dict[str, _CleanParquet] = {}
+    todo = [t for t in todo if t[0].fmt == "parquet" and not any(c.enum for c in t[0].entity.columns)]
+    for i in range(0, len(todo), METADATA_BATCH_FILES):
+        part = todo[i:i + METADATA_BATCH_FILES]
+        files = "[" + ", ".join(_lit(str(f.path)) for f, _, _ in part) + "]"
+        try:
+            signatures = dict(con.execute(
+                f"select file_name, string_agg(name || ':' || coalesce(type, '') || ':' || coalesce(logical_type::varchar, '') "
+                f"|| ':' || coalesce(converted_type::varchar, ''), ',' order by name) from parquet_schema({files}) "
+                f"group by file_name").fetchall())
+            stats: dict[str, dict[str, tuple[int, int]]] = {}
+            for fname, col, nulls, unknown in con.execute(
+                    f"select file_name, lower(path_in_schema), coalesce(sum(stats_null_count), 0), "
+                    f"count(*) filter (where stats_null_count is null) from parquet_metadata({files}) group by all").fetchall():
+                stats.setdefault(fname, {})[col] = (int(nulls), int(unknown))
+            rows = dict(con.execute(f"select file_name, num_rows from parquet_file_metadata({files})").fetchall())
+        except duckdb.Error:
+            continue  # unreadable metadata: the per-file path will say why
+        described: dict[str, tuple[tuple[str, str], ...]] = {}
+        for f, digest, batch_id in part:
+            sig = signatures.get(str(f.path))
+            if sig is None:
+                continue
+            if sig not in described:
+                try:
+                    described[sig] = tuple((r[0].lower(), r[1]) for r in con.execute(
+                        f"describe select * from read_parquet({_lit(str(f.path))})").fetchall())
+                except duckdb.Error:
+                    continue
+            schema = described[sig]
+            if _metadata_proves_valid(f.entity, dict(schema), stats.get(str(f.path), {})):
+                clean[f.relpath] = _CleanParquet(f, digest, batch_id, int(rows.get(str(f.path), 0)), schema)
+    return clean
+
+
+def _metadata_proves_valid(entity: Entity, types: dict[str, str], stats: dict[str, tuple[int, int]]) -> bool:
+    names = {c.name for c in entity.columns}
+    if set(types) - names or any(c.name not in types for c in entity.required):
+        return False
+    if any(c.name in types and _native_conversion(c, c.name, types[c.name]) is None for c in entity.columns):
+        return False
+    return all(stats.get(c.name, (1, 1)) == (0, 0) for c in entity.required)
+
+
+def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParquet],
+                        before_commit: Callable[[LandingFile], None] | None) -> list[FileResult]:
+    """Load clean Parquet files of one entity with one multi-file scan, in one transaction.
+
+    Each file stays atomic (the whole chunk commits or nothing does) and keeps its own
+    batch id, ledger row and lineage; one scan of many files lets DuckDB read them in
+    parallel, which a transaction per file cannot.
+    """
+    import pyarrow as pa
+
+    entity = chunk[0].file.entity
+    types = dict(chunk[0].schema)
+    conv = {c.name: _native_conversion(c, c.name, types[c.name]) for c in entity.columns if c.name in types}
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    files_table = pa.table({
+        "filename": [str(c.file.path) for c in chunk], "relpath": [c.file.relpath for c in chunk],
+        "batch_id": [c.batch_id for c in chunk], "content_hash": [c.digest for c in chunk],
+        "size_bytes": [c.file.path.stat().st_size for c in chunk], "row_count": [c.rows for c in chunk],
+    })
+    con.register("_chunk_files", files_table)
+    con.execute("begin transaction")
+    try:
+        ensure_raw_table(con, entity)
+        files = "[" + ", ".join(_lit(str(c.file.path)) for c in chunk) + "]"
+        targets = [*conv, *LINEAGE]
+        values = [*conv.values(), "m.relpath", "m.batch_id",
+                  f"cast({_lit(loaded_at.isoformat())} as timestamp)", "p.file_row_number + 1"]
+        con.execute(
+            f"insert into {RAW}.{entity.table} ({', '.join(map(qi, targets))}) "
+            f"select {', '.join(values)} from read_parquet({files}, filename = true, file_row_number = true) as p "
+            f"join _chunk_files as m on m.filename = p.filename")
+        for c in chunk:
+            if before_commit:
+                before_commit(c.file)
+        con.execute(
+            f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, row_count, loaded_at, status, message) "
+            f"select batch_id, relpath, ?, ?, content_hash, size_bytes, row_count, ?, 'loaded', 'loaded' from _chunk_files",
+            [entity.source, entity.name, loaded_at])
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_chunk_files")
+    return [FileResult(c.file.relpath, entity.table, "loaded", c.rows, c.batch_id, "loaded") for c in chunk]
+
+
 def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Iterable[str] | None = None,
                  on_file: Callable[[FileResult], None] | None = None,
                  before_commit: Callable[[LandingFile], None] | None = None) -> LoadReport:
@@ -366,19 +496,50 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
     wanted = set(entities) if entities is not None else None
     seen = {(p, h) for p, h in con.execute(f"select path, content_hash from {LEDGER}").fetchall()}
     batch_id = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
-    results: list[FileResult] = []
-    raw_columns: dict[str, dict[str, str]] = {}
+    # decide every file's fate first: skipped (seen), or a new batch in lexical order
+    plan: list[tuple[LandingFile, str, int | None]] = []
     for f in found.files:
         if wanted is not None and f.entity.table not in wanted:
             continue
         digest = f.content_hash()
         if (f.relpath, digest) in seen:
-            res = FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content")
+            plan.append((f, digest, None))
         else:
             batch_id += 1
-            res = load_file(con, f, digest, batch_id, before_commit, raw_columns)
             seen.add((f.relpath, digest))
+            plan.append((f, digest, batch_id))
+    clean = _parquet_candidates(con, [(f, d, b) for f, d, b in plan if b is not None])
+
+    results: list[FileResult] = []
+    raw_columns: dict[str, dict[str, str]] = {}
+    chunk: list[_CleanParquet] = []
+
+    def emit(res: FileResult) -> None:
         results.append(res)
         if on_file:
             on_file(res)
+
+    def flush() -> None:
+        if chunk:
+            for res in _load_parquet_chunk(con, chunk, before_commit):
+                emit(res)
+            raw_columns.pop(chunk[0].file.entity.table, None)
+            chunk.clear()
+
+    for f, digest, batch in plan:
+        if batch is None:
+            flush()
+            emit(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
+            continue
+        ok = clean.get(f.relpath)
+        if ok is not None and chunk and (chunk[0].file.entity != ok.file.entity or chunk[0].schema != ok.schema):
+            flush()
+        if ok is not None:
+            chunk.append(ok)
+            if len(chunk) >= PARQUET_CHUNK_FILES:
+                flush()
+            continue
+        flush()
+        emit(load_file(con, f, digest, batch, before_commit, raw_columns))
+    flush()
     return LoadReport(results, found.warnings)
