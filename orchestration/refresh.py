@@ -30,6 +30,7 @@ class RefreshOutcome:
     quarantined: list[str] = field(default_factory=list)
     missing_fx: list[str] = field(default_factory=list)
     checks_evaluated: int = 0
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def run_refresh(settings: LaerSettings) -> RefreshOutcome:
@@ -63,6 +64,8 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
         text = f"{label}: {'; '.join(details)}" if details else label
         (outcome.blocking_failures if ev.severity == AssetCheckSeverity.ERROR else outcome.warnings).append(text)
     for event in result.all_events:
+        if event.event_type == DagsterEventType.STEP_SUCCESS and event.step_key:
+            outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000  # type: ignore[union-attr]
         if event.event_type == DagsterEventType.STEP_FAILURE:
             err = event.step_failure_data.error  # type: ignore[union-attr]
             message = err.message.strip().splitlines()[0] if err else "failed"

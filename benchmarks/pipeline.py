@@ -1,0 +1,117 @@
+"""Pipeline benchmark (issue 7): not a test, a measurement with a scale knob.
+
+    python benchmarks/pipeline.py --customers 20000 [--months 36]
+
+1. generates a company and withholds its last day of files;
+2. cold: a full refresh (load, dbt build, checks, publish, report) into an empty warehouse;
+3. warm: delivers the withheld day and refreshes again (incremental);
+4. baseline: benchmarks/baseline.sql, one hand-written DuckDB script computing
+   fct_mrr_monthly, kpi_monthly and daily usage per account straight from the files.
+
+Each phase runs in its own process; wall time per stage comes from Dagster's step
+events, peak memory from the process's rusage (its dbt child included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+STAGES = {"landing_files": "load", "raw_expectations": "raw checks", "warehouse_models": "dbt build",
+          "mart_expectations": "mart checks", "published__marts": "publish", "published__leadership_report": "report"}
+
+
+def run(cmd: list[str]) -> tuple[float, float, str]:
+    """Wall seconds, peak RSS in GB (process and waited descendants), stdout."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        text = out.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{text[-2000:]}")
+    return seconds, usage.ru_maxrss / 1024 / 1024, text
+
+
+def phase_refresh(landing: str, warehouse: str, as_of: str) -> None:
+    from orchestration.refresh import run_refresh
+    from orchestration.settings import LaerSettings
+
+    outcome = run_refresh(LaerSettings(landing_dir=landing, warehouse_dir=warehouse, as_of=as_of))
+    print(json.dumps({"success": outcome.success, "steps": outcome.step_seconds}))
+
+
+def phase_baseline(landing: str, as_of: str, db: str) -> None:
+    import duckdb
+
+    sql = (HERE / "baseline.sql").read_text().replace("{landing}", landing).replace("{as_of}", as_of)
+    with duckdb.connect(db) as con:
+        con.execute(sql)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--customers", type=int, default=2000)
+    parser.add_argument("--months", type=int, default=36)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--phase", choices=["refresh", "baseline"], help=argparse.SUPPRESS)
+    parser.add_argument("--args", nargs="*", help=argparse.SUPPRESS)
+    a = parser.parse_args()
+    if a.phase == "refresh":
+        return phase_refresh(*a.args)
+    if a.phase == "baseline":
+        return phase_baseline(*a.args)
+
+    from laer.generate import CompanyConfig, generate
+
+    work = Path(tempfile.mkdtemp(prefix="laer-pipeline-"))
+    try:
+        cfg = CompanyConfig(a.customers, a.months, a.seed, dt.date(2023, 1, 1))
+        landing, next_day, wh = work / "landing", work / "next_day", work / "warehouse"
+        t = time.perf_counter()
+        summary = generate(cfg, landing)
+        print(f"generated {a.customers:,} customers × {a.months} months: {summary.rows['usage/events']:,} events "
+              f"in {time.perf_counter() - t:.0f}s")
+        last = cfg.end_date.isoformat()
+        for f in sorted(landing.rglob(f"*{last}*")):
+            target = next_day / f.relative_to(landing)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(f, target)
+        me = [sys.executable, str(Path(__file__).resolve())]
+        day_before = (cfg.end_date - dt.timedelta(days=1)).isoformat()
+        cold_s, cold_gb, cold_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), day_before])
+        for f in sorted(next_day.rglob("*")):
+            if f.is_file():
+                target = landing / f.relative_to(next_day)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(f, target)
+        warm_s, warm_gb, warm_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), last])
+        base_s, base_gb, _ = run([*me, "--phase", "baseline", "--args", str(landing), last, str(work / "baseline.duckdb")])
+        cold, warm = json.loads(cold_out.strip().splitlines()[-1]), json.loads(warm_out.strip().splitlines()[-1])
+        assert cold["success"] and warm["success"], (cold, warm)
+        print(f"\n{'stage':<14}{'cold s':>9}{'warm s':>9}")
+        for key, label in STAGES.items():
+            print(f"{label:<14}{cold['steps'].get(key, 0):>9.1f}{warm['steps'].get(key, 0):>9.1f}")
+        print(f"{'total (wall)':<14}{cold_s:>9.1f}{warm_s:>9.1f}")
+        print(f"{'peak memory':<14}{cold_gb:>8.2f}G{warm_gb:>8.2f}G")
+        print(f"\nbaseline (hand-written DuckDB SQL from the files): {base_s:.1f}s, peak {base_gb:.2f}G")
+        dbt_cold = cold["steps"]["warehouse_models"]
+        print(f"ratio dbt build (cold) / baseline: {dbt_cold / base_s:.2f}")
+        print(f"ratio whole refresh (cold) / baseline: {cold_s / base_s:.2f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
