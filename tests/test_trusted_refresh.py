@@ -185,3 +185,34 @@ def test_sigkill_during_dbt_build_keeps_published_marts_and_the_next_refresh_suc
         assert con.execute("select count(*) from main.kpi_monthly").fetchone()[0] > 0
     assert refresh(landing, warehouse) == 0
     assert sha(published) != before
+
+
+def test_late_and_redelivered_events_update_exactly_their_day(small) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    landing, warehouse = small
+    db = warehouse / "warehouse.duckdb"
+    with duckdb.connect(str(db), read_only=True) as con:
+        old = con.execute("""select event_id, user_id, account_id, event_name, feature, occurred_at
+                             from staging.stg_usage__events where event_date = date '2024-03-05'
+                             order by event_id limit 1""").fetchone()
+        account = old[2]
+        before = con.execute("select events from intermediate.int_usage__account_daily "
+                             "where account_id = ? and activity_date = date '2024-03-05'", [account]).fetchone()[0]
+        untouched = con.execute("select sum(events) from intermediate.int_usage__account_daily "
+                                "where activity_date <> date '2024-03-05'").fetchone()[0]
+    occurred = pa.array([old[5], old[5]], pa.timestamp("us"))
+    pq.write_table(pa.table({
+        "event_id": [old[0], "ev_late_1"],  # a re-delivery of an existing event, and a late new one
+        "user_id": [old[1], old[1]], "account_id": [account, account], "event_name": [old[3], old[3]],
+        "feature": [old[4], old[4]], "occurred_at": occurred,
+        "received_at": pa.array([dt.datetime(2024, 8, 30)] * 2, pa.timestamp("us")),
+    }), landing / "usage/events/2024-08-30-late.parquet")
+    assert refresh(landing, warehouse) == 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        after = con.execute("select events from intermediate.int_usage__account_daily "
+                            "where account_id = ? and activity_date = date '2024-03-05'", [account]).fetchone()[0]
+        assert con.execute("select sum(events) from intermediate.int_usage__account_daily "
+                           "where activity_date <> date '2024-03-05'").fetchone()[0] == untouched
+    assert after == before + 1  # 163 days late, still counted; the duplicate is not

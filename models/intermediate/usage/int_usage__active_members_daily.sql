@@ -14,28 +14,10 @@
 
 with
 
-events as (
-    select * from {{ ref('stg_usage__events') }}
-),
+{{ events_on_touched_dates() }},
 
 core_features as (
     select feature from {{ ref('core_features') }}
-),
-
-{% if is_incremental() %}
-touched_dates as (
-    select distinct event_date
-    from events
-    where _batch_id > (select coalesce(max(max_batch_id), 0) from {{ this }})
-),
-{% endif %}
-
-scoped as (
-    select events.*
-    from events
-    {% if is_incremental() %}
-    where events.event_date in (select event_date from touched_dates)
-    {% endif %}
 ),
 
 users as (
