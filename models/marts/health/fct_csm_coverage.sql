@@ -9,13 +9,7 @@ accounts as (
 ),
 
 touches as (
-    select
-        account_id,
-        max({{ to_date('occurred_at') }}) as last_touch_date,
-        count(*) as touches_total
-    from {{ ref('stg_crm__activities') }}
-    where {{ to_date('occurred_at') }} <= {{ as_of_date() }}
-    group by account_id
+    select * from {{ ref('int_crm__csm_touches') }}
 ),
 
 policy as (
