@@ -16,3 +16,9 @@
 {% macro to_ratio(expr) -%}
     cast(round({{ expr }}, 6) as {{ ratio_type() }})
 {%- endmacro %}
+
+{#- Minor units in one major unit of a currency, from the `currencies` seed's digits
+    (2 when the currency is unknown). -#}
+{% macro minor_units_per_major(digits_column) -%}
+    case coalesce({{ digits_column }}, 2) when 0 then 1 when 3 then 1000 else 100 end
+{%- endmacro %}

@@ -60,7 +60,7 @@ final as (
         fx.usd_per_unit as fx_rate_to_usd,
         cast(round(
             cast(money.amount_minor as double)
-            / case coalesce(currencies.minor_unit_digits, 2) when 0 then 1 when 3 then 1000 else 100 end
+            / {{ minor_units_per_major("currencies.minor_unit_digits") }}
             * cast(fx.usd_per_unit as double), 2) as {{ money_type() }}) as amount_usd
     from money
     left join customer_accounts

@@ -45,7 +45,7 @@ joined as (
         plans.unit_amount_minor,
         items.quantity,
         items.discount_percent,
-        case coalesce(currencies.minor_unit_digits, 2) when 0 then 1 when 3 then 1000 else 100 end
+        {{ minor_units_per_major("currencies.minor_unit_digits") }}
             as minor_units_per_major,
         items.started_at,
         items.ended_at,
