@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import duckdb
@@ -54,6 +53,3 @@ def test_publish_log_and_last_good(shared_warehouse: Path) -> None:
         (n, as_of), = con.execute("select count(*), max(as_of) from ops.publish_log").fetchall()
     assert n == 1 and str(as_of) == SHARED.end_date.isoformat()
 
-
-def sha(p: Path) -> str:
-    return hashlib.sha256(p.read_bytes()).hexdigest()

@@ -34,6 +34,13 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "landing", root / "warehouse"
 
 
+ITEMS_HEADER = "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
+
+
+def deliver_item(landing: Path, name: str, row: str) -> None:
+    (landing / "billing/subscription_items" / name).write_text(ITEMS_HEADER + row + "\n")
+
+
 def refresh(landing: Path, warehouse: Path) -> int:
     return main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF])
 
@@ -48,9 +55,7 @@ def test_blocking_failures_stop_the_publish_and_recovery_publishes(small, capsys
     (landing / "billing/plans/zz_chf.csv").write_text(
         "plan_id,product,plan_name,billing_interval,interval_count,unit_amount,currency,is_free,updated_at\n"
         "growth-monthly-chf,platform,Growth CHF,month,1,4500,CHF,false,2024-08-01T00:00:00Z\n")
-    (landing / "billing/subscription_items/zz_chf.csv").write_text(
-        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
-        "si_chf_1,sub_0000001,growth-monthly-chf,3,0,2024-08-05T10:00:00Z,,2024-08-05T10:00:00Z\n")
+    deliver_item(landing, "zz_chf.csv", "si_chf_1,sub_0000001,growth-monthly-chf,3,0,2024-08-05T10:00:00Z,,2024-08-05T10:00:00Z")
     assert refresh(landing, warehouse) == 1
     out = capsys.readouterr().out
     assert "refresh blocked" in out
@@ -69,9 +74,7 @@ def test_blocking_failures_stop_the_publish_and_recovery_publishes(small, capsys
     # 3. a raw file that breaks a blocking Great Expectations expectation (negative seats)
     good = sha(published)
     capsys.readouterr()
-    (landing / "billing/subscription_items/zz_negative.csv").write_text(
-        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
-        "si_neg_1,sub_0000001,growth-monthly-usd,-4,0,2024-08-06T10:00:00Z,,2024-08-06T10:00:00Z\n")
+    deliver_item(landing, "zz_negative.csv", "si_neg_1,sub_0000001,growth-monthly-usd,-4,0,2024-08-06T10:00:00Z,,2024-08-06T10:00:00Z")
     assert refresh(landing, warehouse) == 1
     out = capsys.readouterr().out
     assert "raw/billing__subscription_items · gx_billing__subscription_items" in out
@@ -79,9 +82,7 @@ def test_blocking_failures_stop_the_publish_and_recovery_publishes(small, capsys
     assert sha(published) == good
 
     # 4. a corrected version of the record (later updated_at) clears the failure
-    (landing / "billing/subscription_items/zz_negative_fix.csv").write_text(
-        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
-        "si_neg_1,sub_0000001,growth-monthly-usd,4,0,2024-08-06T10:00:00Z,,2024-08-06T11:00:00Z\n")
+    deliver_item(landing, "zz_negative_fix.csv", "si_neg_1,sub_0000001,growth-monthly-usd,4,0,2024-08-06T10:00:00Z,,2024-08-06T11:00:00Z")
     assert refresh(landing, warehouse) == 0
     assert sha(published) != good
 

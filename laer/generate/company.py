@@ -207,7 +207,7 @@ def simulate(cfg: CompanyConfig) -> Company:
     def tod(k: int) -> np.ndarray:  # time of day, business hours
         return rng.integers(8 * 3600, 19 * 3600, k)
 
-    state = np.zeros(S, dtype=np.int64)
+    state = np.full(S, STATE_NONE, dtype=np.int64)
     cur_sub = np.full(S, -1)
     cur_item = np.full(S, -1)
     addon_item = np.full(S, -1)

@@ -28,10 +28,6 @@ def _pick(rng: np.random.Generator, words: tuple[str, ...], n: int) -> np.ndarra
     return np.array(words, dtype=object)[rng.integers(0, len(words), n)]
 
 
-def _nullable(values: np.ndarray, mask: np.ndarray) -> pd.array:
-    return pd.array(np.where(mask, values, 0), dtype="Int64").where(pd.Series(mask).to_numpy(), pd.NA)
-
-
 def accounts(co: Company, rng: np.random.Generator) -> pd.DataFrame:
     a = co.accounts[~co.accounts.unmatched].reset_index(drop=True)
     n = len(a)

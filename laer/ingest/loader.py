@@ -130,13 +130,9 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
         )""")
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
-    ).fetchall()
-    return {r[0]: r[1] for r in rows}
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
+    """Column name -> type of a table or view, in order."""
+    return {r[0]: r[1] for r in con.execute(f"describe {relation}").fetchall()}
 
 
 def _stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
@@ -245,7 +241,7 @@ def _conversion(col: Column, src: str, src_type: str) -> str:
 
 def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str, str], dict[str, str], list[str], int]:
     """Check the staged file; returns (contract column -> SQL, extra columns, warnings, rows)."""
-    stage_cols = {k: v for k, v in _table_columns_any(con, "_stage").items() if k != "_row"}
+    stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k != "_row"}
     by_lower = {k.strip().lower(): k for k in stage_cols}
     entity = f.entity
     missing = [c.name for c in entity.required if c.name not in by_lower]
@@ -305,10 +301,6 @@ def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str,
     return conv, extra, warnings, n_rows
 
 
-def _table_columns_any(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:
-    return {r[0]: r[1] for r in con.execute(f"describe {name}").fetchall()}
-
-
 def _record(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int, *, status: str,
             rows: int | None, message: str, warnings: list[str], loaded_at: dt.datetime,
             rejection: Rejected | None = None) -> None:
@@ -335,7 +327,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         raw_columns = {} if raw_columns is None else raw_columns
         if f.entity.table not in raw_columns:
             ensure_raw_table(con, f.entity)
-            raw_columns[f.entity.table] = _table_columns(con, RAW, f.entity.table)
+            raw_columns[f.entity.table] = _columns(con, f"{RAW}.{f.entity.table}")
         existing = raw_columns[f.entity.table]
         added = [name for name in extra if name not in existing]
         for name in added:
