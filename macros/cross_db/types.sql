@@ -9,12 +9,19 @@
          else cast(({{ numerator }}) as double) / cast(({{ denominator }}) as double) end
 {%- endmacro %}
 
+{#- Rounding goes through an exact decimal first: engines round doubles differently at an
+    exact half (7806.575 is 7806.57499... as a double), and sum doubles in different
+    orders; as decimals both round half away from zero, so DuckDB and Spark agree. -#}
+{% macro round_to(expr, places, type) -%}
+    cast(round(cast({{ expr }} as decimal(38, {{ places + 4 }})), {{ places }}) as {{ type }})
+{%- endmacro %}
+
 {% macro to_money(expr) -%}
-    cast(round({{ expr }}, 2) as {{ money_type() }})
+    {{ round_to(expr, 2, money_type()) }}
 {%- endmacro %}
 
 {% macro to_ratio(expr) -%}
-    cast(round({{ expr }}, 6) as {{ ratio_type() }})
+    {{ round_to(expr, 6, ratio_type()) }}
 {%- endmacro %}
 
 {#- Minor units in one major unit of a currency, from the `currencies` seed's digits

@@ -46,7 +46,7 @@ final as (
         grid.month,
         grid.eval_date,
         grid.first_mrr_month,
-        cast(round(coalesce(month_end_mrr.mrr, 0), 2) as {{ money_type() }}) as mrr
+        {{ to_money('coalesce(month_end_mrr.mrr, 0)') }} as mrr
     from grid
     left join month_end_mrr
         on month_end_mrr.account_id = grid.account_id

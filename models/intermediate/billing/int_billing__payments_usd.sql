@@ -58,10 +58,10 @@ final as (
         {{ to_date('money.created_at') }} as money_date,
         money.created_at,
         fx.usd_per_unit as fx_rate_to_usd,
-        cast(round(
-            cast(money.amount_minor as double)
-            / {{ minor_units_per_major("currencies.minor_unit_digits") }}
-            * cast(fx.usd_per_unit as double), 2) as {{ money_type() }}) as amount_usd
+        {{ to_money(
+            'cast(money.amount_minor as double) / '
+            ~ minor_units_per_major("currencies.minor_unit_digits")
+            ~ ' * cast(fx.usd_per_unit as double)') }} as amount_usd
     from money
     left join customer_accounts
         on customer_accounts.customer_id = money.customer_id

@@ -129,9 +129,8 @@ final as (
         subscription_ended_date,
         fx_rate_to_usd,
         fx_rate_to_usd is null as is_missing_fx_rate,
-        cast(round(item_mrr_local_exact, 6) as {{ money_precise_type() }}) as item_mrr_local,
-        cast(round(item_mrr_local_exact * cast(fx_rate_to_usd as double), 6) as {{ money_precise_type() }})
-            as item_mrr_usd
+        {{ round_to('item_mrr_local_exact', 6, money_precise_type()) }} as item_mrr_local,
+        {{ round_to('item_mrr_local_exact * cast(fx_rate_to_usd as double)', 6, money_precise_type()) }} as item_mrr_usd
     from priced
 )
 

@@ -42,11 +42,11 @@ unioned as (
 
     select
         account_id,
-        cast(null as varchar) as account_name,
-        cast(null as varchar) as industry,
-        cast(null as varchar) as country,
-        cast(null as varchar) as owner_id,
-        cast(null as varchar) as csm_id,
+        cast(null as {{ dbt.type_string() }}) as account_name,
+        cast(null as {{ dbt.type_string() }}) as industry,
+        cast(null as {{ dbt.type_string() }}) as country,
+        cast(null as {{ dbt.type_string() }}) as owner_id,
+        cast(null as {{ dbt.type_string() }}) as csm_id,
         cast(null as bigint) as employee_count,
         created_at,
         true as is_unmatched

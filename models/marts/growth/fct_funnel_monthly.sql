@@ -46,7 +46,7 @@ final as (
         {{ to_ratio(safe_divide('sum(case when is_converted then 1 else 0 end)', 'count(*)')) }} as lead_to_account_rate,
         {{ to_ratio(safe_divide('sum(case when has_trial and is_paying_customer then 1 else 0 end)', 'sum(case when has_trial then 1 else 0 end)')) }} as trial_to_paid_rate,
         {{ to_ratio(safe_divide('sum(case when is_paying_customer then 1 else 0 end)', 'count(*)')) }} as lead_to_paid_rate,
-        cast(avg(case when is_paying_customer then {{ days_between('lead_date', 'land_date') }} end) as decimal(10,2)) as avg_days_lead_to_paid
+        {{ round_to('avg(case when is_paying_customer then ' ~ days_between('lead_date', 'land_date') ~ ' end)', 2, 'decimal(10,2)') }} as avg_days_lead_to_paid
     from lead_outcomes
     group by lead_month, lead_source
 )

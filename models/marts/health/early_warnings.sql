@@ -61,9 +61,9 @@ final as (
     select
         episodes.account_id,
         episodes.date_day as alert_date,
-        cast(cast(episodes.baseline_events as double) / {{ weeks }} as decimal(18,2)) as baseline_weekly_events,
+        {{ round_to('cast(episodes.baseline_events as double) / ' ~ weeks, 2, 'decimal(18,2)') }} as baseline_weekly_events,
         cast(episodes.last_7d_events as bigint) as last_7d_events,
-        cast(round(100 * (1 - cast(episodes.last_7d_events as double) * {{ weeks }} / episodes.baseline_events), 2) as decimal(7,2)) as drop_pct,
+        {{ round_to('100 * (1 - cast(episodes.last_7d_events as double) * ' ~ weeks ~ ' / episodes.baseline_events)', 2, 'decimal(7,2)') }} as drop_pct,
         {{ to_money('episodes.mrr') }} as mrr_at_risk,
         accounts.csm_id,
         health.health_band

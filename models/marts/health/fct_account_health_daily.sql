@@ -131,14 +131,13 @@ components as (
 scored as (
     select
         *,
-        round(
-            {{ var('health_weight_seat_adoption') }} * seat_adoption
-            + {{ var('health_weight_feature_breadth') }} * feature_breadth
-            + {{ var('health_weight_recency') }} * recency
-            + {{ var('health_weight_nps') }} * nps
-            + {{ var('health_weight_billing') }} * billing,
-            2
-        ) as score
+        {{ round_to(
+            var('health_weight_seat_adoption') ~ ' * seat_adoption'
+            ~ ' + ' ~ var('health_weight_feature_breadth') ~ ' * feature_breadth'
+            ~ ' + ' ~ var('health_weight_recency') ~ ' * recency'
+            ~ ' + ' ~ var('health_weight_nps') ~ ' * nps'
+            ~ ' + ' ~ var('health_weight_billing') ~ ' * billing',
+            2, 'decimal(5,2)') }} as score
     from components
 ),
 

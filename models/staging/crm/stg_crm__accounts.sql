@@ -10,7 +10,7 @@ latest as (
 
 renamed as (
     select
-        cast(account_id as varchar(64)) as account_id,
+        cast(account_id as {{ dbt.type_string() }}) as account_id,
         name as account_name,
         lower(domain) as domain,
         industry,

@@ -1,0 +1,337 @@
+"""Load the landing folder into Spark's ``raw`` database with Spark's own readers.
+
+The Spark counterpart of :mod:`laer.ingest.loader`, for running the dbt project on
+Spark. Same contract, same lineage columns, same ledger, same batch numbering (one
+file = one batch, in lexical order of the path), same rule that a file breaking the
+contract loads nothing and is recorded as quarantined with its first bad row and
+column. Differences, because a Spark table on plain Parquet has no transactions:
+
+* files are read together per entity and layout (one Spark job per group, not per
+  file), validated per file in one aggregation, and appended together;
+* the ledger is written after the rows. A crash in between leaves rows whose batch
+  the ledger does not know; the next load removes them before loading anything.
+* columns outside the contract (schema drift) are reported as warnings in the ledger
+  and not kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import gzip
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from laer.contract import ENTITIES, ColType, Column, Entity
+from laer.ingest.files import LandingFile, discover
+from laer.ingest.loader import LINEAGE, TYPE_WORDS, FileResult, LoadReport
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+RAW = "raw"
+LEDGER = f"{RAW}._load_ledger"
+SPARK_TYPES = {
+    ColType.STRING: "string",
+    ColType.INT: "bigint",
+    ColType.BOOL: "boolean",
+    ColType.TIMESTAMP: "timestamp",
+    ColType.DATE: "date",
+    ColType.DECIMAL: "decimal(18,8)",
+}
+LEDGER_COLUMNS = (
+    ("batch_id", "bigint"), ("path", "string"), ("source", "string"), ("entity", "string"),
+    ("content_hash", "string"), ("size_bytes", "bigint"), ("row_count", "bigint"),
+    ("loaded_at", "timestamp"), ("status", "string"), ("message", "string"),
+    ("error_column", "string"), ("error_row", "bigint"), ("error_count", "bigint"),
+    ("warnings", "string"),
+)
+CORRUPT = "_corrupt_record"
+
+
+def qi(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@dataclass(frozen=True)
+class _Planned:
+    file: LandingFile
+    digest: str
+    batch_id: int
+
+
+def ensure_tables(spark: SparkSession) -> None:
+    """The ``raw`` database, the ledger and one table per landing entity (contract columns)."""
+    spark.sql(f"create database if not exists {RAW}")
+    cols = ", ".join(f"{qi(n)} {t}" for n, t in LEDGER_COLUMNS)
+    spark.sql(f"create table if not exists {LEDGER} ({cols}) using parquet")
+    for entity in ENTITIES:
+        cols = ", ".join(
+            [f"{qi(c.name)} {SPARK_TYPES[c.type]}" for c in entity.columns]
+            + ["_source_file string", "_batch_id bigint", "_loaded_at timestamp", "_row_number bigint"])
+        spark.sql(f"create table if not exists {RAW}.{entity.table} ({cols}) using parquet")
+
+
+def _remove_orphans(spark: SparkSession) -> None:
+    """Drop rows of batches the ledger does not know (a load that crashed before its ledger write)."""
+    known = spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0]  # type: ignore[index]
+    for entity in ENTITIES:
+        table = f"{RAW}.{entity.table}"
+        top = spark.sql(f"select max(_batch_id) from {table}").first()[0]  # type: ignore[index]
+        if top is not None and top > known:
+            kept = spark.table(table).where(f"_batch_id <= {known}").localCheckpoint()
+            kept.write.insertInto(table, overwrite=True)
+
+
+# --------------------------------------------------------------------------- reading
+def _csv_header(f: LandingFile) -> tuple[str, ...]:
+    opener = gzip.open if f.compressed else open
+    with opener(f.path, "rt", encoding="utf-8", newline="") as fh:  # type: ignore[operator]
+        return tuple(next(csv.reader(fh), []))
+
+
+def _layout(f: LandingFile) -> tuple[str, ...]:
+    """Files read together must share a layout: the header of a CSV, the schema of a Parquet file."""
+    if f.fmt == "csv":
+        return ("csv", *_csv_header(f))
+    if f.fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(f.path)
+        return ("parquet", *(f"{field.name}:{field.type}" for field in schema))
+    return ("jsonl",)
+
+
+def _read(spark: SparkSession, files: list[_Planned], layout: tuple[str, ...]) -> DataFrame:
+    """The group's rows with ``_path`` (the file's URI) and ``_row`` (1-based row of its file)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+    from pyspark.sql.window import Window
+
+    paths = [str(p.file.path) for p in files]
+    kind = layout[0]
+    if kind == "parquet":
+        df = spark.read.parquet(*paths)
+        return (df.withColumn("_path", F.col("_metadata.file_path"))
+                  .withColumn("_row", F.col("_metadata.row_index") + 1))
+    if kind == "csv":
+        schema = StructType([StructField(n, StringType()) for n in layout[1:]] + [StructField(CORRUPT, StringType())])
+        # multiLine keeps each file in one partition, so reading order is file order
+        df = spark.read.csv(paths, schema=schema, header=True, multiLine=True, quote='"', escape='"',
+                            mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT, enforceSchema=True)
+    else:
+        df = spark.read.json(paths, primitivesAsString=True, mode="PERMISSIVE", columnNameOfCorruptRecord=CORRUPT)
+        if CORRUPT not in df.columns:
+            df = df.withColumn(CORRUPT, F.lit(None).cast("string"))
+        nested = [f.name for f in df.schema.fields if not isinstance(f.dataType, StringType)]
+        for name in nested:  # objects and arrays stay JSON text, as in the DuckDB loader
+            df = df.withColumn(name, F.to_json(F.col(name)))
+    df = df.withColumn("_path", F.col("_metadata.file_path")).withColumn("_seq", F.monotonically_increasing_id())
+    order = Window.partitionBy("_path").orderBy("_seq")
+    return df.withColumn("_row", F.row_number().over(order)).drop("_seq")
+
+
+def _local_path(uri: str) -> str:
+    from urllib.parse import unquote, urlparse
+
+    return unquote(urlparse(uri).path)
+
+
+# --------------------------------------------------------------------------- typing
+def _conversion(col: Column, src: str, src_type: str) -> str:
+    """Spark SQL turning column ``src`` into the contract type; NULL where it does not parse."""
+    x = qi(src)
+    if col.type is ColType.STRING:
+        return x if src_type == "string" else f"cast({x} as string)"
+    if src_type != "string":
+        if col.type is ColType.TIMESTAMP and src_type.startswith("timestamp"):
+            return f"cast({x} as timestamp)"
+        if col.type is ColType.DECIMAL or (col.type is ColType.INT and src_type in ("bigint", "int", "smallint", "tinyint")):
+            return f"try_cast({x} as {SPARK_TYPES[col.type]})"
+        if col.type.value == src_type or (col.type is ColType.BOOL and src_type == "boolean"):
+            return x
+        x = f"cast({x} as string)"
+    v = f"trim({x})"
+    if col.type is ColType.INT:
+        return f"case when {v} rlike '^[+-]?[0-9]+$' then try_cast({v} as bigint) end"
+    if col.type is ColType.BOOL:
+        return (f"case lower({v}) when 'true' then true when 't' then true when '1' then true "
+                f"when 'false' then false when 'f' then false when '0' then false end")
+    if col.type is ColType.TIMESTAMP:
+        return f"case when {v} rlike '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' then try_cast({v} as timestamp) end"
+    if col.type is ColType.DATE:
+        return f"case when {v} rlike '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' then try_cast({v} as date) end"
+    if col.type is ColType.DECIMAL:
+        return f"try_cast({v} as decimal(18,8))"
+    raise AssertionError(col.type)
+
+
+@dataclass
+class _Verdict:
+    rows: int
+    rejection: tuple[str, str | None, int | None, int | None] | None  # reason, column, row, count
+    warnings: list[str]
+
+
+def _judge(spark: SparkSession, entity: Entity, view: str, fmt: str) -> tuple[dict[str, str], dict[str, _Verdict]]:
+    """Validate every file of the group in one aggregation: conversions and a verdict per file URI."""
+    columns = {f.name: f.dataType.simpleString() for f in spark.table(view).schema.fields
+               if f.name not in ("_path", "_row", CORRUPT, "_metadata")}
+    by_lower = {k.strip().lower(): k for k in columns}
+    missing = [c.name for c in entity.required if c.name not in by_lower]
+    conv = {c.name: _conversion(c, by_lower[c.name], columns[by_lower[c.name]])
+            for c in entity.columns if c.name in by_lower}
+    checks: list[tuple[Column, str]] = []
+    aggs = ["_path", "count(*) as n"]
+    has_corrupt = CORRUPT in spark.table(view).columns
+    if has_corrupt:
+        aggs += [f"count_if({CORRUPT} is not null) as corrupt_n", f"min(case when {CORRUPT} is not null then _row end) as corrupt_row"]
+    for col in entity.columns:
+        if col.name not in conv or not (col.type is not ColType.STRING or col.required):
+            continue
+        src, expr = qi(by_lower[col.name]), conv[col.name]
+        bad = f"({src} is null or ({expr}) is null)" if col.required else f"({src} is not null and ({expr}) is null)"
+        i = len(checks)
+        checks.append((col, src))
+        aggs += [f"count_if({bad}) as bad_{i}", f"min(case when {bad} then _row end) as first_{i}",
+                 f"min_by(cast({src} as string), case when {bad} then _row end) as value_{i}"]
+    enum_cols = [c for c in entity.columns if c.enum and c.name in conv]
+    for j, col in enumerate(enum_cols):
+        src = qi(by_lower[col.name])
+        val = f"lower({src})" if col.case_insensitive else src
+        known = ", ".join(_lit(v) for v in col.enum)
+        aggs.append(f"array_sort(collect_set(case when {val} not in ({known}) then {val} end)) as unknown_{j}")
+    extra = [k for k in columns if k.strip().lower() not in {c.name for c in entity.columns}]
+    verdicts: dict[str, _Verdict] = {}
+    order = [c.name for c in entity.columns]
+    for r in spark.sql(f"select {', '.join(aggs)} from {view} group by _path").collect():
+        n = int(r["n"])
+        warnings: list[str] = []
+        rejection = None
+        if missing:
+            rejection = (f"missing required column(s): {', '.join(missing)} (columns found: {', '.join(columns) or 'none'})",
+                         missing[0], None, None)
+        elif has_corrupt and r["corrupt_n"]:
+            rejection = (f"malformed {fmt} file: row {r['corrupt_row']} does not parse", None,
+                         int(r["corrupt_row"]), int(r["corrupt_n"]))
+        else:
+            failures = [(r[f"first_{i}"], col, r[f"bad_{i}"], r[f"value_{i}"])
+                        for i, (col, _src) in enumerate(checks) if r[f"bad_{i}"]]
+            if failures:
+                failures.sort(key=lambda x: (x[0], order.index(x[1].name)))
+                first, col, count, value = failures[0]
+                shown = "null" if value is None else repr(value)
+                line = f" (line {first + 1})" if fmt == "csv" else ""
+                what = "is required but empty" if shown == "null" else f"is not {TYPE_WORDS[col.type]}"
+                others = "" if len(failures) == 1 else f"; also bad: {', '.join(sorted({x[1].name for x in failures[1:]}))}"
+                rejection = (f"row {first}{line}, column {col.name}: value {shown} {what}; "
+                             f"{count} row(s) bad in this column{others}", col.name, int(first), int(count))
+        for j, col in enumerate(enum_cols):
+            unknown = r[f"unknown_{j}"]
+            if unknown:
+                warnings.append(f"column {col.name}: unknown value(s) {', '.join(map(repr, unknown[:5]))} kept")
+        if extra:
+            warnings.append(f"schema drift: extra column(s) {', '.join(extra)} not kept on Spark")
+        verdicts[r["_path"]] = _Verdict(n, rejection, warnings)
+    return conv, verdicts
+
+
+# --------------------------------------------------------------------------- loading
+def _ledger_rows(spark: SparkSession, rows: list[tuple]) -> None:
+    if rows:
+        schema = ", ".join(f"{n} {t}" for n, t in LEDGER_COLUMNS)
+        spark.createDataFrame(rows, schema=schema).write.insertInto(LEDGER)
+
+
+def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layout: tuple[str, ...],
+                loaded_at: dt.datetime) -> list[FileResult]:
+    from pyspark.sql import functions as F
+
+    fmt = layout[0]
+    df = _read(spark, files, layout)
+    view = f"_landing_{entity.table}"
+    df.createOrReplaceTempView(view)
+    conv, verdicts = _judge(spark, entity, view, fmt)
+    # Spark names files by URI (``file:/...``); key the plan by Spark's own spelling
+    by_path = {str(p.file.path.resolve()): p for p in files}
+    by_uri = {uri: by_path[_local_path(uri)] for uri in verdicts}
+    by_uri.update({p.file.path.resolve().as_uri(): p for p in files if p not in by_uri.values()})
+    good = [uri for uri, p in by_uri.items() if uri in verdicts and verdicts[uri].rejection is None]
+    if good:
+        mapping = spark.createDataFrame([(u, by_uri[u].file.relpath, by_uri[u].batch_id) for u in good],
+                                        "_path string, _relpath string, _batch bigint")
+        rows = df.join(F.broadcast(mapping), "_path")
+        select = [F.expr(conv[c.name]).cast(SPARK_TYPES[c.type]).alias(c.name) if c.name in conv
+                  else F.lit(None).cast(SPARK_TYPES[c.type]).alias(c.name) for c in entity.columns]
+        select += [F.col("_relpath").alias(LINEAGE[0]), F.col("_batch").alias(LINEAGE[1]),
+                   F.lit(loaded_at).cast("timestamp").alias(LINEAGE[2]), F.col("_row").cast("bigint").alias(LINEAGE[3])]
+        rows.select(*select).write.insertInto(f"{RAW}.{entity.table}")
+    results: list[FileResult] = []
+    ledger: list[tuple] = []
+    for uri, p in sorted(by_uri.items(), key=lambda kv: kv[1].batch_id):
+        f = p.file
+        verdict = verdicts.get(uri, _Verdict(0, ("empty file: no records", None, None, None), []))
+        base = (p.batch_id, f.relpath, entity.source, entity.name, p.digest, f.path.stat().st_size)
+        warnings = json.dumps(verdict.warnings, ensure_ascii=False) if verdict.warnings else None
+        if verdict.rejection is None:
+            ledger.append((*base, verdict.rows, loaded_at, "loaded", "loaded", None, None, None, warnings))
+            results.append(FileResult(f.relpath, entity.table, "loaded", verdict.rows, p.batch_id, "loaded",
+                                      verdict.warnings))
+        else:
+            reason, column, row, count = verdict.rejection
+            ledger.append((*base, None, loaded_at, "quarantined", reason, column, row, count, None))
+            results.append(FileResult(f.relpath, entity.table, "quarantined", 0, p.batch_id, reason,
+                                      column=column, row=row, bad_rows=count))
+    _ledger_rows(spark, ledger)
+    spark.catalog.dropTempView(view)
+    return results
+
+
+def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable[str] | None = None) -> LoadReport:
+    """Load every new file under ``landing`` into Spark's ``raw`` database."""
+    ensure_tables(spark)
+    _remove_orphans(spark)
+    found = discover(Path(landing))
+    wanted = set(entities) if entities is not None else None
+    seen = {(r[0], r[1]) for r in spark.sql(f"select path, content_hash from {LEDGER}").collect()}
+    batch_id = int(spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0])  # type: ignore[index]
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    groups: dict[tuple[str, tuple[str, ...]], list[_Planned]] = defaultdict(list)
+    results: list[FileResult] = []
+    for f in found.files:
+        if wanted is not None and f.entity.table not in wanted:
+            continue
+        digest = f.content_hash()
+        if (f.relpath, digest) in seen:
+            results.append(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
+            continue
+        batch_id += 1
+        seen.add((f.relpath, digest))
+        p = _Planned(f, digest, batch_id)
+        try:
+            groups[(f.entity.table, _layout(f))].append(p)
+        except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
+            reason = f"malformed {f.fmt} file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+            _ledger_rows(spark, [(batch_id, f.relpath, f.entity.source, f.entity.name, digest, f.path.stat().st_size,
+                                  None, loaded_at, "quarantined", reason, None, None, None, None)])
+            results.append(FileResult(f.relpath, f.entity.table, "quarantined", 0, batch_id, reason))
+    by_table = {e.table: e for e in ENTITIES}
+    for (table, layout), files in groups.items():
+        if layout == ("csv",):  # no header row at all
+            reason = "empty file: no header row"
+            _ledger_rows(spark, [(p.batch_id, p.file.relpath, p.file.entity.source, p.file.entity.name, p.digest,
+                                  p.file.path.stat().st_size, None, loaded_at, "quarantined", reason,
+                                  None, None, None, None) for p in files])
+            results += [FileResult(p.file.relpath, table, "quarantined", 0, p.batch_id, reason) for p in files]
+            continue
+        results += _load_group(spark, by_table[table], files, layout, loaded_at)
+    results.sort(key=lambda r: (r.batch_id or 0, r.relpath))
+    return LoadReport(results, found.warnings)
