@@ -134,6 +134,35 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_spark_build(args: argparse.Namespace) -> int:
+    from laer.spark.build import build_on_spark
+
+    built = build_on_spark(Path(args.landing), Path(args.warehouse), args.as_of.isoformat() if args.as_of else None,
+                           unit_tests=args.unit_tests)
+    counts = {s: len(built.load.by_status(s)) for s in ("loaded", "skipped", "quarantined")}
+    console.print("spark load: " + ", ".join(f"{n:,} {s}" for s, n in counts.items()))
+    for r in built.load.quarantined:
+        console.print(f"  [yellow]quarantined[/yellow] {r.relpath}: {r.message}")
+    if not built.dbt_success:
+        console.print(f"[red]dbt build on Spark failed[/red]: {', '.join(built.failed_nodes) or 'see the dbt log'}")
+        return 1
+    console.print(f"dbt build on Spark succeeded; tables in {Path(args.warehouse).resolve() / 'spark'}")
+    return 0
+
+
+def cmd_spark_compare(args: argparse.Namespace) -> int:
+    from laer.publish import PUBLISHED_MARTS
+    from laer.spark.parity import compare_published
+    from laer.spark.session import spark_session
+
+    marts = args.mart or list(PUBLISHED_MARTS)
+    differences = compare_published(Path(args.duckdb), spark_session(Path(args.warehouse)), marts)
+    for d in differences:
+        console.print(f"[red]differs[/red] {d}")
+    console.print(f"{len(marts) - len(differences)} of {len(marts)} marts equal row for row on DuckDB and Spark")
+    return 1 if differences else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="laer", description="SaaS lifecycle (LAER) warehouse.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -164,6 +193,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warehouse", required=True)
     p.add_argument("--as-of", type=_date, default=None)
     p.set_defaults(func=cmd_report)
+
+    spark = sub.add_parser("spark", help="run the same dbt project on Spark (needs `pip install -e .[spark]` and Java)")
+    spark_sub = spark.add_subparsers(dest="spark_command", required=True)
+    p = spark_sub.add_parser("build", help="load new landing files into Spark's raw database, then dbt build there")
+    p.add_argument("--landing", required=True)
+    p.add_argument("--warehouse", required=True, help="Spark keeps its tables and metastore in WAREHOUSE/spark")
+    p.add_argument("--as-of", type=_date, default=None, help="fixes 'today' (default: the current date)")
+    p.add_argument("--unit-tests", action="store_true", help="also run the dbt unit tests on Spark")
+    p.set_defaults(func=cmd_spark_build)
+    p = spark_sub.add_parser("compare", help="compare the Spark marts with a DuckDB file, row for row")
+    p.add_argument("--warehouse", required=True, help="the --warehouse of `laer spark build`")
+    p.add_argument("--duckdb", required=True, help="a published marts.duckdb (the --warehouse of `laer refresh` + /marts.duckdb)")
+    p.add_argument("--mart", action="append", help="only this mart (repeatable; default: every published mart)")
+    p.set_defaults(func=cmd_spark_compare)
     return parser
 
 

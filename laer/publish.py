@@ -26,6 +26,13 @@ from laer.paths import Warehouse
 BI_STORAGE_VERSION = "v1.0.0"
 PUBLISHED_SCHEMA = "marts"
 PUBLISH_LOG = "ops.publish_log"
+# The marts of marts.md: what BI reads, what the guards check, what must equal on Spark.
+PUBLISHED_MARTS = (
+    "dim_accounts", "fct_mrr_monthly", "kpi_monthly", "cohort_retention", "fct_expansion_timing",
+    "fct_laer_stage_daily", "laer_stage_monthly", "fct_account_health_daily", "early_warnings",
+    "fct_csm_coverage", "fct_funnel_monthly", "fct_entry_plan_retention", "fct_renewals_upcoming",
+    "fct_renewal_rate_monthly", "dq_unmatched_customers", "dq_quarantined_files",
+)
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,11 @@ class MartDifference:
         return "\n".join(lines)
 
 
-def compare_mart(mart: str, duck: duckdb.DuckDBPyConnection, spark: SparkSession, schema: str = "marts") -> MartDifference | None:
+def compare_mart(mart: str, duck: duckdb.DuckDBPyConnection, spark: SparkSession, *,
+                 duckdb_schema: str = "main", spark_schema: str = "marts") -> MartDifference | None:
     """None when the mart has the same columns and the same rows on both engines."""
-    relation = duck.sql(f"select * from {schema}.{mart}")
-    spark_df = spark.table(f"{schema}.{mart}")
+    relation = duck.sql(f"select * from {duckdb_schema}.{mart}")
+    spark_df = spark.table(f"{spark_schema}.{mart}")
     duck_cols, spark_cols = list(relation.columns), list(spark_df.columns)
     if duck_cols != spark_cols:
         return MartDifference(mart, f"columns differ: duckdb {duck_cols} vs spark {spark_cols}", [], [])
@@ -70,7 +71,7 @@ def compare_mart(mart: str, duck: duckdb.DuckDBPyConnection, spark: SparkSession
 
 
 def compare_published(marts_db: Path, spark: SparkSession, marts: list[str]) -> list[MartDifference]:
-    """Every given mart of a published DuckDB file against Spark's ``marts`` database."""
+    """Every given mart of a published ``marts.duckdb`` (schema main) against Spark's ``marts`` database."""
     with duckdb.connect(str(marts_db), read_only=True) as duck:
         differences = [compare_mart(m, duck, spark) for m in marts]
     return [d for d in differences if d is not None]

@@ -11,8 +11,7 @@ from dagster import (
     asset,
 )
 
-from laer.publish import publish_marts
-from orchestration.checks.expectations import PUBLISHED_MARTS
+from laer.publish import PUBLISHED_MARTS, publish_marts
 from orchestration.settings import LaerSettings
 
 

@@ -20,17 +20,12 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
+from laer.publish import PUBLISHED_MARTS
 from laer.quality.checks import mart_guards, run_suite
 from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, Validator, load_suites
 from orchestration.settings import LaerSettings
 
 SUITES = load_suites()
-PUBLISHED_MARTS = (
-    "dim_accounts", "fct_mrr_monthly", "kpi_monthly", "cohort_retention", "fct_expansion_timing",
-    "fct_laer_stage_daily", "laer_stage_monthly", "fct_account_health_daily", "early_warnings",
-    "fct_csm_coverage", "fct_funnel_monthly", "fct_entry_plan_retention", "fct_renewals_upcoming",
-    "fct_renewal_rate_monthly", "dq_unmatched_customers", "dq_quarantined_files",
-)
 GUARD_NAME = "pii_and_anomaly_guards"
 
 
