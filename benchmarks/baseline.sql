@@ -1,7 +1,10 @@
 -- The engine's own limit: the headline marts computed by one hand-written DuckDB script
 -- straight from the landing files (no ledger, no checks, no lineage, no tests).
 -- Parameters (replaced by benchmarks/pipeline.py): {landing}, {as_of}.
+-- `-- mart: <name>` lines split it into the sections timed separately.
 set TimeZone = 'UTC';
+
+-- mart: fct_mrr_monthly
 
 create or replace temp table items as
 select * from read_csv('{landing}/billing/subscription_items/*.csv', header = true, all_varchar = true)
@@ -71,6 +74,7 @@ select account_id, month, mrr,
             else 'flat' end as movement
 from grid window w as (partition by account_id order by month);
 
+-- mart: kpi_monthly
 create or replace table kpi_monthly as
 select month, sum(mrr) as mrr, 12 * sum(mrr) as arr, count(*) filter (where mrr > 0) as active_customers,
        sum(mrr_change) filter (where movement = 'new') as new_mrr,
@@ -81,6 +85,7 @@ select month, sum(mrr) as mrr, 12 * sum(mrr) as arr, count(*) filter (where mrr 
        count(*) filter (where movement = 'churn') as churned_customers
 from fct_mrr_monthly group by 1;
 
+-- mart: int_usage__account_daily
 create or replace table usage_account_daily as
 select account_id, cast(occurred_at as date) as activity_date, count(distinct event_id) as events,
        count(distinct user_id) as active_users

@@ -6,7 +6,10 @@
 2. cold: a full refresh (load, dbt build, checks, publish, report) into an empty warehouse;
 3. warm: delivers the withheld day and refreshes again (incremental);
 4. baseline: benchmarks/baseline.sql, one hand-written DuckDB script computing
-   fct_mrr_monthly, kpi_monthly and daily usage per account straight from the files.
+   fct_mrr_monthly, kpi_monthly and daily usage per account straight from the files;
+5. ratio per headline mart: the dbt execution time of the mart and everything upstream
+   of it (run_results.json × the manifest's lineage) ÷ the baseline's time for the same
+   mart (kpi_monthly includes the fct_mrr_monthly section it builds on).
 
 Each phase runs in its own process; wall time per stage comes from Dagster's step
 events, peak memory from the process's rusage (its dbt child included).
@@ -18,6 +21,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +30,10 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+MANIFEST = HERE.parent / "target" / "manifest.json"
+# headline mart -> baseline sections that compute it
+HEADLINE = {"fct_mrr_monthly": ["fct_mrr_monthly"], "kpi_monthly": ["fct_mrr_monthly", "kpi_monthly"],
+            "int_usage__account_daily": ["int_usage__account_daily"]}
 STAGES = {"landing_files": "load", "raw_expectations": "raw checks", "warehouse_models": "dbt build",
           "mart_expectations": "mart checks", "published__marts": "publish", "published__leadership_report": "report"}
 
@@ -53,11 +61,33 @@ def phase_refresh(landing: str, warehouse: str, as_of: str) -> None:
 
 
 def phase_baseline(landing: str, as_of: str, db: str) -> None:
+    """Run baseline.sql section by section; print seconds per section as JSON."""
     import duckdb
 
     sql = (HERE / "baseline.sql").read_text().replace("{landing}", landing).replace("{as_of}", as_of)
+    parts = re.split(r"^-- mart: (\w+)$", sql, flags=re.M)
+    seconds: dict[str, float] = {}
     with duckdb.connect(db) as con:
-        con.execute(sql)
+        con.execute(parts[0])
+        for name, body in zip(parts[1::2], parts[2::2], strict=True):
+            t = time.perf_counter()
+            con.execute(body)
+            seconds[name] = time.perf_counter() - t
+    print(json.dumps(seconds))
+
+
+def lineage_seconds(run_results: Path, mart: str) -> float:
+    """dbt execution seconds of the model ``mart`` and of every model and seed upstream of it."""
+    manifest = json.loads(MANIFEST.read_text())
+    timings = {r["unique_id"]: r["execution_time"] for r in json.loads(run_results.read_text())["results"]}
+    parents = manifest["parent_map"]
+    todo, seen = [f"model.laer.{mart}"], set()
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo += parents.get(node, [])
+    return sum(timings.get(n, 0.0) for n in seen if n.split(".")[0] in ("model", "seed"))
 
 
 def main() -> None:
@@ -91,13 +121,17 @@ def main() -> None:
         me = [sys.executable, str(Path(__file__).resolve())]
         day_before = (cfg.end_date - dt.timedelta(days=1)).isoformat()
         cold_s, cold_gb, cold_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), day_before])
+        shutil.copyfile(wh / "dbt_target" / "run_results.json", work / "run_results_cold.json")
         for f in sorted(next_day.rglob("*")):
             if f.is_file():
                 target = landing / f.relative_to(next_day)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(f, target)
         warm_s, warm_gb, warm_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), last])
-        base_s, base_gb, _ = run([*me, "--phase", "baseline", "--args", str(landing), last, str(work / "baseline.duckdb")])
+        shutil.copyfile(wh / "dbt_target" / "run_results.json", work / "run_results_warm.json")
+        base_s, base_gb, base_out = run([*me, "--phase", "baseline", "--args", str(landing), last,
+                                         str(work / "baseline.duckdb")])
+        base = json.loads(base_out.strip().splitlines()[-1])
         cold, warm = json.loads(cold_out.strip().splitlines()[-1]), json.loads(warm_out.strip().splitlines()[-1])
         assert cold["success"] and warm["success"], (cold, warm)
         print(f"\n{'stage':<14}{'cold s':>9}{'warm s':>9}")
@@ -107,8 +141,14 @@ def main() -> None:
         print(f"{'peak memory':<14}{cold_gb:>8.2f}G{warm_gb:>8.2f}G")
         print(f"\nbaseline (hand-written DuckDB SQL from the files): {base_s:.1f}s, peak {base_gb:.2f}G")
         dbt_cold = cold["steps"]["warehouse_models"]
-        print(f"ratio dbt build (cold) / baseline: {dbt_cold / base_s:.2f}")
+        print(f"ratio dbt build (cold, all 56 models + 144 tests) / baseline: {dbt_cold / base_s:.2f}")
         print(f"ratio whole refresh (cold) / baseline: {cold_s / base_s:.2f}")
+        print(f"\n{'headline mart':<26}{'baseline s':>11}{'dbt cold s':>11}{'ratio':>7}{'dbt warm s':>11}{'ratio':>7}")
+        for mart, sections in HEADLINE.items():
+            b = sum(base[s] for s in sections)
+            c = lineage_seconds(work / "run_results_cold.json", mart)
+            w = lineage_seconds(work / "run_results_warm.json", mart)
+            print(f"{mart:<26}{b:>11.2f}{c:>11.2f}{c / b:>7.2f}{w:>11.2f}{w / b:>7.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
