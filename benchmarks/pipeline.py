@@ -76,6 +76,12 @@ def phase_baseline(landing: str, as_of: str, db: str) -> None:
     print(json.dumps(seconds))
 
 
+def slowest_nodes(run_results: Path, n: int = 10) -> list[tuple[str, float]]:
+    results = json.loads(run_results.read_text())["results"]
+    ranked = sorted(((r["unique_id"], r["execution_time"]) for r in results), key=lambda x: -x[1])
+    return ranked[:n]
+
+
 def lineage_seconds(run_results: Path, mart: str) -> float:
     """dbt execution seconds of the model ``mart`` and of every model and seed upstream of it."""
     manifest = json.loads(MANIFEST.read_text())
@@ -149,6 +155,10 @@ def main() -> None:
             c = lineage_seconds(work / "run_results_cold.json", mart)
             w = lineage_seconds(work / "run_results_warm.json", mart)
             print(f"{mart:<26}{b:>11.2f}{c:>11.2f}{c / b:>7.2f}{w:>11.2f}{w / b:>7.2f}")
+        for phase in ("cold", "warm"):
+            print(f"\nslowest dbt nodes ({phase}):")
+            for node, seconds in slowest_nodes(work / f"run_results_{phase}.json"):
+                print(f"  {seconds:7.2f}s  {node}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from laer.quality.checks import mart_guards
+from laer.quality.checks import mart_guards, previous_row_counts
 from laer.quality.expectations import (
     BLOCKING,
     WARNING,
@@ -71,6 +71,27 @@ def test_pii_guards_catch_email_columns_and_values(validator: Validator) -> None
     assert [(s.suite, s.passed) for s in leaky] == [("marts.leaky.no_pii_column_names", False),
                                                      ("marts.leaky.no_email_values", False)]
     assert all(s.passed for s in mart_guards(con, "clean", validator, None))
+
+
+def test_row_count_guard_warns_beyond_half_of_the_last_publish(validator: Validator, tmp_path) -> None:
+    published = tmp_path / "marts.duckdb"
+    with duckdb.connect(str(published)) as prev:
+        prev.execute("create table main.fct_x as select range as n from range(10)")
+    assert previous_row_counts(published, ["fct_x", "not_published_yet"]) == {"fct_x": 10}
+    assert previous_row_counts(tmp_path / "missing.duckdb", ["fct_x"]) == {}
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    results = {}
+    for rows in (4, 5, 15, 16):  # allowed: 5 .. 16 (±50 % of 10, the upper bound rounded up)
+        con.execute(f"create or replace table marts.fct_x as select range as n from range({rows})")
+        [guard] = [s for s in mart_guards(con, "fct_x", validator, {"fct_x": 10})
+                   if s.suite == "marts.fct_x.row_count_vs_previous_publish"]
+        [outcome] = guard.outcomes
+        results[rows] = (outcome.success, outcome.severity)
+    assert results == {4: (False, WARNING), 5: (True, WARNING), 15: (True, WARNING), 16: (True, WARNING)}
+    con.execute("create or replace table marts.fct_x as select range as n from range(17)")
+    assert not next(s for s in mart_guards(con, "fct_x", validator, {"fct_x": 10})
+                if s.suite.endswith("row_count_vs_previous_publish")).outcomes[0].success
 
 
 def test_every_declared_expectation_has_a_severity_and_a_reason() -> None:

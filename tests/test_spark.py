@@ -113,6 +113,8 @@ def test_spark_loader_quarantines_a_bad_file_names_row_and_column_and_skips_seen
     landing = tmp_path / "landing"
     shutil.copytree(shared_landing / "finance", landing / "finance")  # already loaded: skipped
     header = "account_id,name,employee_count,created_at,updated_at\n"
+    (landing / "crm" / "accounts").mkdir(parents=True)
+    (landing / "crm" / "accounts" / "extra_0.csv").write_text(header)  # no rows: loads nothing, is fine
     _csv_gz(landing / "crm" / "accounts" / "extra_1.csv.gz",
             header + "acc_x1,Good Co,12,2024-12-01T00:00:00Z,2024-12-01T00:00:00Z\n")
     (landing / "crm" / "accounts" / "extra_2.csv").write_text(
@@ -126,16 +128,17 @@ def test_spark_loader_quarantines_a_bad_file_names_row_and_column_and_skips_seen
     [bad] = report.quarantined
     assert (bad.relpath, bad.column, bad.row, bad.bad_rows) == ("crm/accounts/extra_2.csv", "employee_count", 2, 1)
     assert bad.message.startswith("row 2 (line 3), column employee_count: value 'twelve' is not an integer")
-    [good] = report.loaded
-    assert (good.relpath, good.rows, good.batch_id) == ("crm/accounts/extra_1.csv.gz", 1, top_batch + 1)
-    assert bad.batch_id == top_batch + 2
+    assert [(r.relpath, r.rows, r.batch_id) for r in report.loaded] == [
+        ("crm/accounts/extra_0.csv", 0, top_batch + 1), ("crm/accounts/extra_1.csv.gz", 1, top_batch + 2)]
+    assert bad.batch_id == top_batch + 3
     rows = spark.sql("select account_id, employee_count, _batch_id, _row_number from raw.crm__accounts "
                      f"where _batch_id > {top_batch}").collect()
-    assert [tuple(r) for r in rows] == [("acc_x1", 12, top_batch + 1, 1)]  # nothing of the bad file
+    assert [tuple(r) for r in rows] == [("acc_x1", 12, top_batch + 2, 1)]  # nothing of the bad file
     assert spark.table("raw.crm__accounts").count() == accounts_before + 1
     ledger = spark.sql("select path, status, error_column, error_row, error_count from raw._load_ledger "
                        f"where batch_id > {top_batch} order by batch_id").collect()
-    assert [tuple(r) for r in ledger] == [("crm/accounts/extra_1.csv.gz", "loaded", None, None, None),
+    assert [tuple(r) for r in ledger] == [("crm/accounts/extra_0.csv", "loaded", None, None, None),
+                                          ("crm/accounts/extra_1.csv.gz", "loaded", None, None, None),
                                           ("crm/accounts/extra_2.csv", "quarantined", "employee_count", 2, 1)]
 
 

@@ -217,6 +217,22 @@ def _native_conversion(col: Column, src: str, src_type: str) -> str | None:
     return None
 
 
+def bool_from_text(v: str) -> str:
+    """SQL (DuckDB and Spark alike) reading the contract's boolean spellings; NULL otherwise."""
+    return (f"case lower({v}) when 'true' then true when 't' then true when '1' then true "
+            f"when 'false' then false when 'f' then false when '0' then false end")
+
+
+def bad_value(fmt: str, first_row: int, col: Column, count: int, value: object, also_bad: list[str]) -> Rejected:
+    """The rejection naming the first bad row and column of a file (both loaders say the same)."""
+    shown = "null" if value is None else repr(value)
+    line = f" (line {first_row + 1})" if fmt == "csv" else ""
+    what = "is required but empty" if value is None else f"is not {TYPE_WORDS[col.type]}"
+    others = f"; also bad: {', '.join(sorted(set(also_bad)))}" if also_bad else ""
+    return Rejected(f"row {first_row}{line}, column {col.name}: value {shown} {what}; "
+                    f"{count} row(s) bad in this column{others}", column=col.name, row=int(first_row), count=int(count))
+
+
 def _conversion(col: Column, src: str, src_type: str) -> str:
     """SQL turning stage column ``src`` into the contract type; NULL where it does not parse."""
     native = _native_conversion(col, src, src_type)
@@ -227,8 +243,7 @@ def _conversion(col: Column, src: str, src_type: str) -> str:
     if col.type is ColType.INT:
         return f"case when regexp_full_match({v}, '[+-]?[0-9]+') then try_cast({v} as bigint) end"
     if col.type is ColType.BOOL:
-        return (f"case lower({v}) when 'true' then true when 't' then true when '1' then true "
-                f"when 'false' then false when 'f' then false when '0' then false end")
+        return bool_from_text(v)
     if col.type is ColType.TIMESTAMP:
         return (f"case when regexp_matches({v}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
                 f"then timezone('UTC', try_cast({v} as timestamptz)) end")
@@ -280,14 +295,8 @@ def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str,
         failures.sort(key=lambda x: (x[0], [c.name for c in entity.columns].index(x[1].name)))
         first, col, src, count = failures[0]
         value = con.execute(f"select cast({qi(src)} as varchar) from _stage where _row = ?", [first]).fetchone()
-        shown = "null" if value is None or value[0] is None else repr(value[0])
-        line = f" (line {first + 1})" if f.fmt == "csv" else ""
-        what = "is required but empty" if shown == "null" else f"is not {TYPE_WORDS[col.type]}"
-        others = "" if len(failures) == 1 else f"; also bad: {', '.join(sorted({x[1].name for x in failures[1:]}))}"
-        raise Rejected(
-            f"row {first}{line}, column {col.name}: value {shown} {what}; "
-            f"{count} row(s) bad in this column{others}",
-            column=col.name, row=int(first), count=int(count))
+        raise bad_value(f.fmt, first, col, count, None if value is None else value[0],
+                        [x[1].name for x in failures[1:]])
     warnings: list[str] = []
     enum_results = result[1 + 2 * len(checks):]
     enum_cols = [c for c in entity.columns if c.enum and c.name in conv]

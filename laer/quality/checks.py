@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import duckdb
@@ -39,8 +40,9 @@ def _all_failed(suite: SuiteSpec, detail: str) -> SuiteOutcome:
 
 
 def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: Validator,
-                previous_marts: Path | None) -> list[SuiteOutcome]:
-    """PII and anomaly guards for one mart of the ``marts`` schema."""
+                previous_counts: dict[str, int] | None) -> list[SuiteOutcome]:
+    """PII and anomaly guards for one mart of the ``marts`` schema; ``previous_counts`` are the
+    row counts of the last publish (:func:`previous_row_counts`), None on the first one."""
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = ? order by ordinal_position", [mart]).fetchall()
@@ -60,7 +62,7 @@ def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: Validator,
             "no value in a mart may look like an e-mail address"),))
         outcomes.append(validator.validate(emails, values))
 
-    previous = _previous_row_count(previous_marts, mart)
+    previous = (previous_counts or {}).get(mart)
     if previous is not None:
         current = con.execute(f"select count(*) as row_count from marts.{mart}").df()
         anomaly = SuiteSpec(f"marts.{mart}.row_count_vs_previous_publish", asset, (ExpectationSpec(
@@ -72,12 +74,18 @@ def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: Validator,
     return outcomes
 
 
-def _previous_row_count(previous_marts: Path | None, mart: str) -> int | None:
+def previous_row_counts(previous_marts: Path | None, marts: Iterable[str]) -> dict[str, int]:
+    """Row counts of the given marts in the last published file (one read-only connection)."""
     if previous_marts is None or not previous_marts.exists():
-        return None
+        return {}
+    counts: dict[str, int] = {}
     try:
         with duckdb.connect(str(previous_marts), read_only=True) as prev:
-            row = prev.execute(f'select count(*) from main."{mart}"').fetchone()
+            for mart in marts:
+                try:
+                    counts[mart] = int(prev.execute(f'select count(*) from main."{mart}"').fetchone()[0])  # type: ignore[index]
+                except duckdb.Error:
+                    continue  # a mart the last publish did not have
     except duckdb.Error:
-        return None
-    return int(row[0]) if row else None
+        return {}
+    return counts

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from laer.contract import ENTITIES, ColType, Column, Entity
 from laer.ingest.files import LandingFile, discover
-from laer.ingest.loader import LINEAGE, TYPE_WORDS, FileResult, LoadReport
+from laer.ingest.loader import LINEAGE, FileResult, LoadReport, Rejected, bad_value, bool_from_text
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -163,8 +163,7 @@ def _conversion(col: Column, src: str, src_type: str) -> str:
     if col.type is ColType.INT:
         return f"case when {v} rlike '^[+-]?[0-9]+$' then try_cast({v} as bigint) end"
     if col.type is ColType.BOOL:
-        return (f"case lower({v}) when 'true' then true when 't' then true when '1' then true "
-                f"when 'false' then false when 'f' then false when '0' then false end")
+        return bool_from_text(v)
     if col.type is ColType.TIMESTAMP:
         return f"case when {v} rlike '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' then try_cast({v} as timestamp) end"
     if col.type is ColType.DATE:
@@ -177,16 +176,20 @@ def _conversion(col: Column, src: str, src_type: str) -> str:
 @dataclass
 class _Verdict:
     rows: int
-    rejection: tuple[str, str | None, int | None, int | None] | None  # reason, column, row, count
+    rejection: Rejected | None
     warnings: list[str]
 
 
-def _judge(spark: SparkSession, entity: Entity, view: str, fmt: str) -> tuple[dict[str, str], dict[str, _Verdict]]:
-    """Validate every file of the group in one aggregation: conversions and a verdict per file URI."""
+def _judge(spark: SparkSession, entity: Entity, view: str,
+           fmt: str) -> tuple[dict[str, str], dict[str, _Verdict], _Verdict]:
+    """Validate every file of the group in one aggregation: conversions, a verdict per file URI
+    and the verdict for a file without data rows (a header-only CSV loads nothing but is fine)."""
     columns = {f.name: f.dataType.simpleString() for f in spark.table(view).schema.fields
                if f.name not in ("_path", "_row", CORRUPT, "_metadata")}
     by_lower = {k.strip().lower(): k for k in columns}
     missing = [c.name for c in entity.required if c.name not in by_lower]
+    missing_columns = Rejected(f"missing required column(s): {', '.join(missing)} "
+                               f"(columns found: {', '.join(columns) or 'none'})", column=missing[0]) if missing else None
     conv = {c.name: _conversion(c, by_lower[c.name], columns[by_lower[c.name]])
             for c in entity.columns if c.name in by_lower}
     checks: list[tuple[Column, str]] = []
@@ -215,25 +218,19 @@ def _judge(spark: SparkSession, entity: Entity, view: str, fmt: str) -> tuple[di
     for r in spark.sql(f"select {', '.join(aggs)} from {view} group by _path").collect():
         n = int(r["n"])
         warnings: list[str] = []
-        rejection = None
-        if missing:
-            rejection = (f"missing required column(s): {', '.join(missing)} (columns found: {', '.join(columns) or 'none'})",
-                         missing[0], None, None)
+        rejection: Rejected | None = None
+        if missing_columns:
+            rejection = missing_columns
         elif has_corrupt and r["corrupt_n"]:
-            rejection = (f"malformed {fmt} file: row {r['corrupt_row']} does not parse", None,
-                         int(r["corrupt_row"]), int(r["corrupt_n"]))
+            rejection = Rejected(f"malformed {fmt} file: row {r['corrupt_row']} does not parse",
+                                 row=int(r["corrupt_row"]), count=int(r["corrupt_n"]))
         else:
             failures = [(r[f"first_{i}"], col, r[f"bad_{i}"], r[f"value_{i}"])
                         for i, (col, _src) in enumerate(checks) if r[f"bad_{i}"]]
             if failures:
                 failures.sort(key=lambda x: (x[0], order.index(x[1].name)))
                 first, col, count, value = failures[0]
-                shown = "null" if value is None else repr(value)
-                line = f" (line {first + 1})" if fmt == "csv" else ""
-                what = "is required but empty" if shown == "null" else f"is not {TYPE_WORDS[col.type]}"
-                others = "" if len(failures) == 1 else f"; also bad: {', '.join(sorted({x[1].name for x in failures[1:]}))}"
-                rejection = (f"row {first}{line}, column {col.name}: value {shown} {what}; "
-                             f"{count} row(s) bad in this column{others}", col.name, int(first), int(count))
+                rejection = bad_value(fmt, first, col, count, value, [x[1].name for x in failures[1:]])
         for j, col in enumerate(enum_cols):
             unknown = r[f"unknown_{j}"]
             if unknown:
@@ -241,7 +238,8 @@ def _judge(spark: SparkSession, entity: Entity, view: str, fmt: str) -> tuple[di
         if extra:
             warnings.append(f"schema drift: extra column(s) {', '.join(extra)} not kept on Spark")
         verdicts[r["_path"]] = _Verdict(n, rejection, warnings)
-    return conv, verdicts
+    no_rows = missing_columns or (Rejected("empty file: no records") if fmt == "jsonl" else None)
+    return conv, verdicts, _Verdict(0, no_rows, [])
 
 
 # --------------------------------------------------------------------------- loading
@@ -259,12 +257,12 @@ def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layo
     df = _read(spark, files, layout)
     view = f"_landing_{entity.table}"
     df.createOrReplaceTempView(view)
-    conv, verdicts = _judge(spark, entity, view, fmt)
+    conv, verdicts, no_rows = _judge(spark, entity, view, fmt)
     # Spark names files by URI (``file:/...``); key the plan by Spark's own spelling
     by_path = {str(p.file.path.resolve()): p for p in files}
     by_uri = {uri: by_path[_local_path(uri)] for uri in verdicts}
     by_uri.update({p.file.path.resolve().as_uri(): p for p in files if p not in by_uri.values()})
-    good = [uri for uri, p in by_uri.items() if uri in verdicts and verdicts[uri].rejection is None]
+    good = [uri for uri in verdicts if verdicts[uri].rejection is None]
     if good:
         mapping = spark.createDataFrame([(u, by_uri[u].file.relpath, by_uri[u].batch_id) for u in good],
                                         "_path string, _relpath string, _batch bigint")
@@ -278,7 +276,7 @@ def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layo
     ledger: list[tuple] = []
     for uri, p in sorted(by_uri.items(), key=lambda kv: kv[1].batch_id):
         f = p.file
-        verdict = verdicts.get(uri, _Verdict(0, ("empty file: no records", None, None, None), []))
+        verdict = verdicts.get(uri, no_rows)
         base = (p.batch_id, f.relpath, entity.source, entity.name, p.digest, f.path.stat().st_size)
         warnings = json.dumps(verdict.warnings, ensure_ascii=False) if verdict.warnings else None
         if verdict.rejection is None:
@@ -286,10 +284,10 @@ def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layo
             results.append(FileResult(f.relpath, entity.table, "loaded", verdict.rows, p.batch_id, "loaded",
                                       verdict.warnings))
         else:
-            reason, column, row, count = verdict.rejection
-            ledger.append((*base, None, loaded_at, "quarantined", reason, column, row, count, None))
-            results.append(FileResult(f.relpath, entity.table, "quarantined", 0, p.batch_id, reason,
-                                      column=column, row=row, bad_rows=count))
+            rej = verdict.rejection
+            ledger.append((*base, None, loaded_at, "quarantined", rej.reason, rej.column, rej.row, rej.count, None))
+            results.append(FileResult(f.relpath, entity.table, "quarantined", 0, p.batch_id, rej.reason,
+                                      column=rej.column, row=rej.row, bad_rows=rej.count))
     _ledger_rows(spark, ledger)
     spark.catalog.dropTempView(view)
     return results

@@ -21,7 +21,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 
 from laer.publish import PUBLISHED_MARTS
-from laer.quality.checks import mart_guards, run_suite
+from laer.quality.checks import mart_guards, previous_row_counts, run_suite
 from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, Validator, load_suites
 from orchestration.settings import LaerSettings
 
@@ -65,7 +65,7 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
          suites: list[SuiteSpec], docs: str, guards: bool) -> Iterator[AssetCheckResult]:
     selected = {(k.asset_key, k.name) for k in context.selected_asset_check_keys}
     validator = Validator(laer.warehouse.data_docs / docs)
-    previous = laer.warehouse.marts_db if laer.warehouse.marts_db.exists() else None
+    previous = previous_row_counts(laer.warehouse.marts_db, PUBLISHED_MARTS) if guards else {}
     with duckdb.get_connection() as con:
         for suite in suites:
             key = AssetKey(list(suite.asset))
