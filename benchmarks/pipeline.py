@@ -41,14 +41,15 @@ STAGES = {"landing_files": "load", "raw_expectations": "raw checks", "warehouse_
 def run(cmd: list[str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in GB (process and waited descendants), stdout."""
     start = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         out.seek(0)
-        text = out.read()
+        err.seek(0)
+        text, errors = out.read(), err.read()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{text[-2000:]}")
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{text[-3000:]}\n{errors[-3000:]}")
     return seconds, usage.ru_maxrss / 1024 / 1024, text
 
 
@@ -57,7 +58,10 @@ def phase_refresh(landing: str, warehouse: str, as_of: str) -> None:
     from orchestration.settings import LaerSettings
 
     outcome = run_refresh(LaerSettings(landing_dir=landing, warehouse_dir=warehouse, as_of=as_of))
-    print(json.dumps({"success": outcome.success, "steps": outcome.step_seconds}))
+    print(json.dumps({"success": outcome.success, "steps": outcome.step_seconds,
+                      "failures": outcome.step_failures + outcome.blocking_failures + outcome.missing_fx}))
+    if not outcome.success:
+        sys.exit(1)
 
 
 def phase_baseline(landing: str, as_of: str, db: str) -> None:
@@ -101,6 +105,7 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--months", type=int, default=36)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", action="store_true", help="keep the generated files and warehouses")
     parser.add_argument("--phase", choices=["refresh", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--args", nargs="*", help=argparse.SUPPRESS)
     a = parser.parse_args()
@@ -160,7 +165,10 @@ def main() -> None:
             for node, seconds in slowest_nodes(work / f"run_results_{phase}.json"):
                 print(f"  {seconds:7.2f}s  {node}")
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if a.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
