@@ -82,12 +82,13 @@ def ensure_tables(spark: SparkSession) -> None:
 
 def _remove_orphans(spark: SparkSession) -> None:
     """Drop rows of batches the ledger does not know (a load that crashed before its ledger write)."""
-    known = spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0]  # type: ignore[index]
     for entity in ENTITIES:
         table = f"{RAW}.{entity.table}"
-        top = spark.sql(f"select max(_batch_id) from {table}").first()[0]  # type: ignore[index]
-        if top is not None and top > known:
-            kept = spark.table(table).where(f"_batch_id <= {known}").localCheckpoint()
+        orphans = spark.sql(f"select count(*) from {table} as r left anti join {LEDGER} as l "
+                            f"on l.batch_id = r._batch_id").first()[0]  # type: ignore[index]
+        if orphans:
+            kept = spark.sql(f"select r.* from {table} as r left semi join {LEDGER} as l "
+                             f"on l.batch_id = r._batch_id").localCheckpoint()
             kept.write.insertInto(table, overwrite=True)
 
 
