@@ -487,6 +487,26 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
     return [FileResult(c.file.relpath, entity.table, "loaded", c.rows, c.batch_id, "loaded") for c in chunk]
 
 
+def plan_batches(files: Iterable[LandingFile], entities: Iterable[str] | None, seen: set[tuple[str, str]],
+                 last_batch: int) -> list[tuple[LandingFile, str, int | None]]:
+    """Every file's fate before anything loads, the same for DuckDB and Spark: (file, content
+    hash, None) when its path and content were loaded before, else its new batch id, counted
+    on from ``last_batch`` in lexical order of the path. ``seen`` gains the new files."""
+    wanted = set(entities) if entities is not None else None
+    plan: list[tuple[LandingFile, str, int | None]] = []
+    for f in files:
+        if wanted is not None and f.entity.table not in wanted:
+            continue
+        digest = f.content_hash()
+        if (f.relpath, digest) in seen:
+            plan.append((f, digest, None))
+        else:
+            last_batch += 1
+            seen.add((f.relpath, digest))
+            plan.append((f, digest, last_batch))
+    return plan
+
+
 def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Iterable[str] | None = None,
                  on_file: Callable[[FileResult], None] | None = None,
                  before_commit: Callable[[LandingFile], None] | None = None) -> LoadReport:
@@ -494,21 +514,9 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
     con.execute("set TimeZone = 'UTC'")
     ensure_ledger(con)
     found = discover(Path(landing))
-    wanted = set(entities) if entities is not None else None
     seen = {(p, h) for p, h in con.execute(f"select path, content_hash from {LEDGER}").fetchall()}
-    batch_id = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
-    # decide every file's fate first: skipped (seen), or a new batch in lexical order
-    plan: list[tuple[LandingFile, str, int | None]] = []
-    for f in found.files:
-        if wanted is not None and f.entity.table not in wanted:
-            continue
-        digest = f.content_hash()
-        if (f.relpath, digest) in seen:
-            plan.append((f, digest, None))
-        else:
-            batch_id += 1
-            seen.add((f.relpath, digest))
-            plan.append((f, digest, batch_id))
+    last_batch = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
+    plan = plan_batches(found.files, entities, seen, last_batch)
     clean = _parquet_candidates(con, [(f, d, b) for f, d, b in plan if b is not None])
 
     results: list[FileResult] = []

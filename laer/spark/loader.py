@@ -28,7 +28,15 @@ from typing import TYPE_CHECKING
 
 from laer.contract import ENTITIES, ColType, Column, Entity
 from laer.ingest.files import LandingFile, discover
-from laer.ingest.loader import LINEAGE, FileResult, LoadReport, Rejected, bad_value, bool_from_text
+from laer.ingest.loader import (
+    LINEAGE,
+    FileResult,
+    LoadReport,
+    Rejected,
+    bad_value,
+    bool_from_text,
+    plan_batches,
+)
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -299,21 +307,15 @@ def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable
     ensure_tables(spark)
     _remove_orphans(spark)
     found = discover(Path(landing))
-    wanted = set(entities) if entities is not None else None
     seen = {(r[0], r[1]) for r in spark.sql(f"select path, content_hash from {LEDGER}").collect()}
-    batch_id = int(spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0])  # type: ignore[index]
+    last_batch = int(spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0])  # type: ignore[index]
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     groups: dict[tuple[str, tuple[str, ...]], list[_Planned]] = defaultdict(list)
     results: list[FileResult] = []
-    for f in found.files:
-        if wanted is not None and f.entity.table not in wanted:
-            continue
-        digest = f.content_hash()
-        if (f.relpath, digest) in seen:
+    for f, digest, batch_id in plan_batches(found.files, entities, seen, last_batch):
+        if batch_id is None:
             results.append(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
             continue
-        batch_id += 1
-        seen.add((f.relpath, digest))
         p = _Planned(f, digest, batch_id)
         try:
             groups[(f.entity.table, _layout(f))].append(p)

@@ -64,8 +64,9 @@ def compare_mart(mart: str, duck: duckdb.DuckDBPyConnection, spark: SparkSession
     right = normalised([tuple(r) for r in spark_df.collect()])
     if left == right:
         return None
-    only_left = [r for r in left if r not in set(right)]
-    only_right = [r for r in right if r not in set(left)]
+    left_set, right_set = set(left), set(right)
+    only_left = [r for r in left if r not in right_set]
+    only_right = [r for r in right if r not in left_set]
     return MartDifference(mart, f"{len(left)} rows on duckdb, {len(right)} on spark; "
                                 f"{len(only_left)} and {len(only_right)} rows differ", only_left, only_right)
 

@@ -21,12 +21,11 @@ def spark_dir(warehouse_dir: Path) -> Path:
     return Path(warehouse_dir).resolve() / "spark"
 
 
-def spark_settings(warehouse_dir: Path, cores: str | None = None) -> dict[str, str]:
+def spark_settings(warehouse_dir: Path) -> dict[str, str]:
     """Session settings shared by the loader and dbt-spark (``server_side_parameters``)."""
     base = spark_dir(warehouse_dir)
-    cores = cores or os.environ.get("LAER_SPARK_CORES", "*")
     return {
-        "spark.master": f"local[{cores}]",
+        "spark.master": f"local[{os.environ.get('LAER_SPARK_CORES', '*')}]",
         "spark.sql.warehouse.dir": str(base / "tables"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={base / 'metastore_db'};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={base}",
