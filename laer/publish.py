@@ -6,6 +6,15 @@ storage format DuckDB 1.1+ opens, and ``marts/<mart>.parquet``), then flips one 
 folder are fixed symlinks through ``current``, so the database file and the Parquet files
 change together in that one step. The version it replaced becomes ``last_good``; older
 versions are removed. A reader holding the old file open keeps reading it unharmed.
+
+The account-day marts hold tens of millions of rows at scale, and a daily refresh
+rebuilds a sliver of them. When the warehouse lists the account-days rebuilt since the
+last publish (``ops.account_day_unpublished``, written by dbt's on-run-end) and the
+current version exists, the new version starts as a copy of the current
+``marts.duckdb`` (which keeps its storage format): the listed account-days of those
+marts are replaced, every other mart is copied whole. The Parquet files are always
+written whole. After the switch the list is emptied; a failed publish leaves it for the
+next one.
 """
 
 from __future__ import annotations
@@ -26,6 +35,9 @@ from laer.paths import Warehouse
 BI_STORAGE_VERSION = "v1.0.0"
 PUBLISHED_SCHEMA = "marts"
 PUBLISH_LOG = "ops.publish_log"
+PENDING_ACCOUNT_DAYS = "ops.account_day_unpublished"
+# incremental account-day marts -> their day column (dbt config scope_date_column)
+ACCOUNT_DAY_MARTS = {"fct_account_health_daily": "date", "fct_laer_stage_daily": "date", "early_warnings": "alert_date"}
 # The marts of marts.md: what BI reads, what the guards check, what must equal on Spark.
 PUBLISHED_MARTS = (
     "dim_accounts", "fct_mrr_monthly", "kpi_monthly", "cohort_retention", "fct_expansion_timing",
@@ -62,17 +74,19 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     staging = wh.publishes / f".incoming-{publish_id}"
     final = wh.publishes / publish_id
     staging.mkdir()
+    previous = current_publish(wh)
     try:
-        row_counts = _write_version(wh, staging, as_of=as_of, run_id=run_id, checks=checks)
+        row_counts, incremental = _write_version(wh, staging, as_of=as_of, run_id=run_id, checks=checks,
+                                                 previous=previous)
         manifest = {"publish_id": publish_id, "as_of": as_of, "run_id": run_id,
-                    "published_at": dt.datetime.now(dt.UTC).isoformat(), "row_counts": row_counts, "checks": checks}
+                    "published_at": dt.datetime.now(dt.UTC).isoformat(), "row_counts": row_counts,
+                    "account_days": "rebuilt rows copied" if incremental else "whole", "checks": checks}
         (staging / "publish.json").write_text(json.dumps(manifest, indent=2, default=str))
         _fsync_tree(staging)
         os.rename(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    previous = current_publish(wh)
     _relink(wh.root / "current", f"publishes/{publish_id}")
     for name, target in (("marts.duckdb", "current/marts.duckdb"), ("marts", "current/marts")):
         link = wh.root / name
@@ -81,32 +95,78 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     if previous is not None and previous != final:
         _relink(wh.root / "last_good", f"publishes/{previous.name}")
     _prune(wh, keep={final.name, previous.name if previous else ""})
+    _clear_pending(wh)
     _log(wh, manifest)
     return PublishResult(publish_id, final, row_counts)
 
 
-def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, checks: dict[str, object]) -> dict[str, int]:
+def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, checks: dict[str, object],
+                   previous: Path | None) -> tuple[dict[str, int], bool]:
+    """Write marts.duckdb and marts/*.parquet into ``folder``; (row counts, whether only the
+    pending account-days of the account-day marts were copied)."""
     target = folder / "marts.duckdb"
     parquet_dir = folder / "marts"
     parquet_dir.mkdir()
     row_counts: dict[str, int] = {}
     with duckdb.connect() as con:
         con.execute(f"attach '{wh.db}' as warehouse (read_only)")
-        marts = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_catalog = 'warehouse' "
-            "and table_schema = ? and table_type = 'BASE TABLE' order by table_name", [PUBLISHED_SCHEMA]).fetchall()]
-        con.execute(f"attach '{target}' as published (storage_version '{BI_STORAGE_VERSION}')")
+        marts = _tables(con, "warehouse", PUBLISHED_SCHEMA)
+        incremental = previous is not None and (previous / "marts.duckdb").exists() and _has_pending(con)
+        if incremental:
+            shutil.copyfile(previous / "marts.duckdb", target)  # type: ignore[operator]
+            con.execute(f"attach '{target}' as published")
+        else:
+            con.execute(f"attach '{target}' as published (storage_version '{BI_STORAGE_VERSION}')")
+        kept = set(_tables(con, "published", "main")) if incremental else set()
         for mart in marts:
             source = f'warehouse.{PUBLISHED_SCHEMA}."{mart}"'
-            con.execute(f'create table published.main."{mart}" as select * from {source}')
+            published = f'published.main."{mart}"'
+            if mart in ACCOUNT_DAY_MARTS and mart in kept and _same_columns(con, mart):
+                day = ACCOUNT_DAY_MARTS[mart]
+                rebuilt = (f"exists (select 1 from warehouse.{PENDING_ACCOUNT_DAYS} as pending "
+                           f"where pending.account_id = t.account_id and t.{day} >= pending.rebuild_from)")
+                con.execute(f"delete from {published} as t where {rebuilt}")
+                con.execute(f"insert into {published} select * from {source} as t where {rebuilt}")
+            else:
+                con.execute(f"create or replace table {published} as select * from {source}")
             con.execute(f"copy {source} to '{parquet_dir / (mart + '.parquet')}' (format parquet, compression zstd)")
             row_counts[mart] = int(con.execute(f"select count(*) from {source}").fetchone()[0])  # type: ignore[index]
+        for stale in kept - set(marts) - {"_publish_info"}:
+            con.execute(f'drop table published.main."{stale}"')
         con.execute(
-            "create table published.main._publish_info as select ? as as_of, ? as run_id, "
+            "create or replace table published.main._publish_info as select ? as as_of, ? as run_id, "
             "current_timestamp as published_at, ? as checks", [as_of, run_id, json.dumps(checks, default=str)])
         con.execute("detach published")
         con.execute("detach warehouse")
-    return row_counts
+    return row_counts, incremental
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
+    return [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = ? "
+        "and table_type = 'BASE TABLE' order by table_name", [catalog, schema]).fetchall()]
+
+
+def _has_pending(con: duckdb.DuckDBPyConnection) -> bool:
+    schema, table = PENDING_ACCOUNT_DAYS.split(".")
+    return bool(con.execute("select count(*) from information_schema.tables where table_catalog = 'warehouse' "
+                            "and table_schema = ? and table_name = ?", [schema, table]).fetchone()[0])  # type: ignore[index]
+
+
+def _same_columns(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
+    """The published table has the warehouse mart's columns, in order, with its types."""
+    q = ("select column_name, data_type from information_schema.columns where table_catalog = ? "
+         "and table_schema = ? and table_name = ? order by ordinal_position")
+    return (con.execute(q, ["published", "main", mart]).fetchall()
+            == con.execute(q, ["warehouse", PUBLISHED_SCHEMA, mart]).fetchall())
+
+
+def _clear_pending(wh: Warehouse) -> None:
+    with duckdb.connect(str(wh.db)) as con:
+        schema, table = PENDING_ACCOUNT_DAYS.split(".")
+        if con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                       [schema, table]).fetchone()[0]:  # type: ignore[index]
+            con.execute(f"delete from {PENDING_ACCOUNT_DAYS}")
 
 
 def _fsync_tree(folder: Path) -> None:

@@ -76,6 +76,7 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
                 key = AssetKey(["marts", mart])
                 if (key, GUARD_NAME) in selected:
                     yield to_check_result(GUARD_NAME, key, mart_guards(con, mart, validator, previous))
+    validator.write_docs()
 
 
 RAW_SUITES = [s for s in SUITES if s.asset[0] == "raw"]

@@ -1,5 +1,6 @@
 -- Account-day state, stage 1 of 3: every account on every day from when it first appears
--- to the as-of date, with its MRR, land date, activation and licensed seats.
+-- to the as-of date, with its MRR, land date, activation and licensed seats; on an
+-- incremental run only the days from each account's read_from (int_account_daily_scope).
 -- The state is built in three materialised stages (billing → flags → usage) because
 -- DuckDB cannot keep one query joining the account-day spine (≈ 50 M rows at 100,000
 -- accounts) to ten interval tables within memory; each stage streams the spine through
@@ -9,7 +10,13 @@
 with
 
 accounts as (
-    select * from {{ ref('int_accounts') }}
+    select
+        accounts.account_id,
+        accounts.first_seen_date,
+        scope.read_from
+    from {{ ref('int_accounts') }} as accounts
+    inner join {{ ref('int_account_daily_scope') }} as scope
+        on scope.account_id = accounts.account_id
 ),
 
 dates as (
@@ -24,6 +31,7 @@ spine as (
     from accounts
     inner join dates
         on dates.date_day >= accounts.first_seen_date
+       and dates.date_day >= accounts.read_from
 ),
 
 mrr_intervals as (

@@ -2,7 +2,8 @@
 -- MRR, seats, trial, usage and the windows the LAER and health rules test.
 -- Stage 3 of 3 (see int_account_daily_billing for why there are stages): stage 2 plus
 -- the rolling distinct active users / core features (step functions per account) and
--- the day's events.
+-- the day's events. Like stages 1 and 2 it holds the days from each account's read_from
+-- (every day on a full build): the marts read their look-back from it.
 with
 
 flags as (
@@ -14,7 +15,11 @@ member_counts as (
 ),
 
 usage_daily as (
-    select * from {{ ref('int_usage__account_daily') }}
+    select usage_daily.*
+    from {{ ref('int_usage__account_daily') }} as usage_daily
+    inner join {{ ref('int_account_daily_scope') }} as scope
+        on scope.account_id = usage_daily.account_id
+       and usage_daily.activity_date >= scope.read_from
 ),
 
 final as (

@@ -2,12 +2,22 @@
 -- functions per account: an activity on day a covers days a .. a+N-1; a member's
 -- overlapping coverages merge into spans; counting the spans over each day (a sweep)
 -- gives the rolling distinct count without scanning N days per account-day.
+-- Only the activity that reaches the days being rebuilt is read (from read_from - N + 1,
+-- int_account_daily_scope), so the counts are exact from each account's read_from on.
 {% set window_days = var('health_window_days') %}
 with
 
+scope as (
+    select account_id, read_from from {{ ref('int_account_daily_scope') }}
+),
+
 members as (
-    select * from {{ ref('int_usage__active_members_daily') }}
-    where activity_date <= {{ as_of_date() }}
+    select members.*
+    from {{ ref('int_usage__active_members_daily') }} as members
+    inner join scope
+        on scope.account_id = members.account_id
+       and members.activity_date >= {{ add_days('scope.read_from', 1 - window_days) }}
+    where members.activity_date <= {{ as_of_date() }}
 ),
 
 ordered as (

@@ -7,8 +7,9 @@ accounts as (
 ),
 
 today as (
-    select * from {{ ref('int_account_daily_state') }}
-    where date_day = {{ as_of_date() }}
+    select account_id, mrr
+    from {{ ref('int_billing__account_mrr_intervals') }}
+    where valid_from <= {{ as_of_date() }} and {{ as_of_date() }} < valid_to
 ),
 
 stage as (
@@ -66,7 +67,7 @@ final as (
         health.health_band,
         coalesce(activation.is_activated, false) as first_30d_activated,
         {{ to_money('coalesce(revenue.lifetime_revenue, 0)') }} as lifetime_revenue,
-        coalesce(today.had_mrr_before and not today.is_paying, false) as is_churned,
+        coalesce(land.land_date < {{ as_of_date() }} and coalesce(today.mrr, 0) <= 0, false) as is_churned,
         accounts.is_unmatched,
         accounts.employee_count,
         activation.activation_date,

@@ -2,30 +2,49 @@
 -- below its average weekly events over the 4 weeks before (baseline >= 20 events/week).
 -- One row per episode: the first day the condition holds after a day it did not. The
 -- comparison is exact in integers: (baseline_28d - 4 x last_7d) x 100 >= 50 x baseline_28d.
+-- Incremental on DuckDB: episodes from each account's rebuild_from are replaced; the
+-- state's look-back (recent + 7 x weeks days) holds the windows and the day before.
 {% set recent = var('early_warning_recent_days') %}
 {% set weeks = var('early_warning_baseline_weeks') %}
+{{
+    config(
+        materialized=account_day_materialization(),
+        incremental_strategy='account_scope',
+        scope_date_column='alert_date',
+        on_schema_change='fail',
+    )
+}}
+{{ require_complete_account_scope() }}
+-- depends_on: {{ ref('int_account_daily_scope') }}
+
 with
 
 state as (
     select * from {{ ref('int_account_daily_state') }}
 ),
 
+accounts as (
+    select account_id, csm_id, first_seen_date from {{ ref('int_accounts') }}
+),
+
 rolling as (
     select
-        account_id,
-        date_day,
-        mrr,
-        is_paying,
-        sum(events) over (
-            partition by account_id order by date_day
+        state.account_id,
+        state.date_day,
+        state.mrr,
+        state.is_paying,
+        sum(state.events) over (
+            partition by state.account_id order by state.date_day
             rows between {{ recent - 1 }} preceding and current row
         ) as last_7d_events,
-        sum(events) over (
-            partition by account_id order by date_day
+        sum(state.events) over (
+            partition by state.account_id order by state.date_day
             rows between {{ recent - 1 + 7 * weeks }} preceding and {{ recent }} preceding
         ) as baseline_events,
-        row_number() over (partition by account_id order by date_day) as days_observed
+        {{ days_between('accounts.first_seen_date', 'state.date_day') }} + 1 as days_observed
     from state
+    inner join accounts
+        on accounts.account_id = state.account_id
 ),
 
 flagged as (
@@ -49,10 +68,6 @@ episodes as (
     from flagged
 ),
 
-accounts as (
-    select account_id, csm_id from {{ ref('int_accounts') }}
-),
-
 health as (
     select account_id, date, health_band from {{ ref('fct_account_health_daily') }}
 ),
@@ -72,6 +87,11 @@ final as (
         on accounts.account_id = episodes.account_id
     left join health
         on health.account_id = episodes.account_id and health.date = episodes.date_day
+    {%- if is_incremental() %}
+    inner join {{ ref('int_account_daily_scope') }} as scope
+        on scope.account_id = episodes.account_id
+       and episodes.date_day >= scope.rebuild_from
+    {%- endif %}
     where episodes.is_alerting = 1 and episodes.was_alerting = 0
 )
 

@@ -7,6 +7,19 @@
 -- "Last N days" = the day itself and the N-1 days before it. Weights and windows: dbt vars.
 -- Unmatched billing customers get no score: without a CRM account there is no usage,
 -- NPS or seat data to score (see DECISIONLOG.md).
+-- Incremental on DuckDB: rows from each account's rebuild_from (int_account_daily_scope)
+-- are replaced; the last event before the state's look-back comes from daily usage.
+{{
+    config(
+        materialized=account_day_materialization(),
+        incremental_strategy='account_scope',
+        scope_date_column='date',
+        on_schema_change='fail',
+    )
+}}
+{{ require_complete_account_scope() }}
+-- depends_on: {{ ref('int_account_daily_scope') }}, {{ ref('int_usage__account_daily') }}
+
 with
 
 state as (
@@ -25,14 +38,41 @@ core_feature_count as (
     select count(*) as core_features from {{ ref('core_features') }}
 ),
 
+{%- if is_incremental() %}
+
+scope as (
+    select * from {{ ref('int_account_daily_scope') }}
+),
+
+last_event_before_state as (
+    select
+        usage_daily.account_id,
+        max(usage_daily.activity_date) as last_event_date
+    from {{ ref('int_usage__account_daily') }} as usage_daily
+    inner join scope
+        on scope.account_id = usage_daily.account_id
+       and usage_daily.activity_date < scope.read_from
+    where usage_daily.events > 0
+    group by usage_daily.account_id
+),
+
+{%- endif %}
+
 with_last_event as (
     select
-        *,
-        max(case when events > 0 then date_day end) over (
-            partition by account_id order by date_day rows between unbounded preceding and current row
+        state.*,
+        coalesce(
+            max(case when state.events > 0 then state.date_day end) over (
+                partition by state.account_id order by state.date_day rows between unbounded preceding and current row
+            ){% if is_incremental() %},
+            last_event_before_state.last_event_date{% endif %}
         ) as last_event_date
     from state
-    where account_id in (select account_id from matched_accounts)
+    {%- if is_incremental() %}
+    left join last_event_before_state
+        on last_event_before_state.account_id = state.account_id
+    {%- endif %}
+    where state.account_id in (select account_id from matched_accounts)
 ),
 
 nps as (
@@ -63,8 +103,13 @@ daily_nps as (
         dates.date_day,
         nps_validity.score
     from nps_validity
+    {%- if is_incremental() %}
+    inner join scope
+        on scope.account_id = nps_validity.account_id
+    {%- endif %}
     inner join dates
-        on dates.date_day >= nps_validity.valid_from
+        on dates.date_day >= nps_validity.valid_from{% if is_incremental() %}
+       and dates.date_day >= scope.rebuild_from{% endif %}
        and dates.date_day < nps_validity.next_response_date
        and dates.date_day < nps_validity.expires_on
 ),
@@ -81,8 +126,13 @@ daily_failures as (
         dates.date_day,
         count(*) as failed_payments
     from failed_payments
+    {%- if is_incremental() %}
+    inner join scope
+        on scope.account_id = failed_payments.account_id
+    {%- endif %}
     inner join dates
-        on dates.date_day >= failed_payments.money_date
+        on dates.date_day >= failed_payments.money_date{% if is_incremental() %}
+       and dates.date_day >= scope.rebuild_from{% endif %}
        and dates.date_day < {{ add_days('failed_payments.money_date', var('health_window_days')) }}
     group by failed_payments.account_id, dates.date_day
 ),
@@ -125,6 +175,11 @@ components as (
         on daily_nps.account_id = with_last_event.account_id and daily_nps.date_day = with_last_event.date_day
     left join daily_failures
         on daily_failures.account_id = with_last_event.account_id and daily_failures.date_day = with_last_event.date_day
+    {%- if is_incremental() %}
+    inner join scope
+        on scope.account_id = with_last_event.account_id
+       and with_last_event.date_day >= scope.rebuild_from
+    {%- endif %}
     where with_last_event.is_paying or with_last_event.is_trialing
 ),
 

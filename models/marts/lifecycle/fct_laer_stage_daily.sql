@@ -7,6 +7,19 @@
 --   land     paying (not activated), or trialing (marts.md leaves "trialing and already
 --            activated" unassigned; it is land: not yet paying, see DECISIONLOG.md)
 --   prospect neither paid MRR nor a trial
+-- Incremental on DuckDB: rows from each account's rebuild_from are replaced; the day
+-- before it, in int_account_daily_state's look-back, gives the first previous_stage.
+{{
+    config(
+        materialized=account_day_materialization(),
+        incremental_strategy='account_scope',
+        scope_date_column='date',
+        on_schema_change='fail',
+    )
+}}
+{{ require_complete_account_scope() }}
+-- depends_on: {{ ref('int_account_daily_scope') }}
+
 with
 
 state as (
@@ -38,6 +51,16 @@ final as (
         coalesce(lag(laer_stage) over (partition by account_id order by date) <> laer_stage, true) as stage_changed,
         {{ to_money('mrr') }} as mrr
     from staged
+),
+
+rebuilt as (
+    select final.*
+    from final
+    {%- if is_incremental() %}
+    inner join {{ ref('int_account_daily_scope') }} as scope
+        on scope.account_id = final.account_id
+       and final.date >= scope.rebuild_from
+    {%- endif %}
 )
 
-select * from final
+select * from rebuilt

@@ -1,0 +1,161 @@
+{#- Incremental account-day marts (fct_account_health_daily, fct_laer_stage_daily,
+    early_warnings): what a run rebuilds, and the bookkeeping that makes it safe.
+
+    int_account_daily_scope says, per account, from which day on its rows are rebuilt
+    (`rebuild_from`) and from which day its state is read (`read_from`, the look-back of
+    the rolling windows). The account-day stages (billing → flags → state) hold only the
+    days from read_from; the marts delete their rows from rebuild_from and insert the
+    rebuilt ones (incremental strategy `account_scope`).
+
+    After a dbt invocation in which the scope and all three marts succeeded, on-run-end
+    stores what they were built from (`record_account_day_watermark`); the next scope
+    compares against that. A run that fails part-way leaves the watermark alone, so the
+    next run rebuilds everything both runs changed. -#}
+
+{% macro account_day_marts() -%}
+    {{ return(['fct_account_health_daily', 'fct_laer_stage_daily', 'early_warnings']) }}
+{%- endmacro %}
+
+{#- Incremental on DuckDB (the embedded warehouse); a distributed engine rebuilds the
+    account-day grain in full (var account_days_incremental: false does the same here). -#}
+{% macro account_days_incremental() -%}
+    {{ return(target.type == 'duckdb' and var('account_days_incremental', true)) }}
+{%- endmacro %}
+
+{% macro account_day_materialization() -%}
+    {{ return('incremental' if account_days_incremental() else 'table') }}
+{%- endmacro %}
+
+{% macro account_day_watermark_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='ops',
+                                  identifier='account_day_watermark')) }}
+{%- endmacro %}
+
+{#- The account-days rebuilt since the last publish (account_id, rebuild_from): the publish
+    copies the previous published file and replaces only these rows of the account-day
+    marts, then empties it (laer/publish.py). -#}
+{% macro account_day_unpublished_relation() -%}
+    {{ return(api.Relation.create(database=target.database, schema='ops', identifier='account_day_unpublished')) }}
+{%- endmacro %}
+
+{#- The look-back the marts need before the first rebuilt day: the early warning's
+    baseline window (recent days + baseline weeks) plus one day for "was it alerting". -#}
+{% macro account_day_lookback_days() -%}
+    {{ return(var('early_warning_recent_days') + 7 * var('early_warning_baseline_weeks')) }}
+{%- endmacro %}
+
+{#- Settings and code the account-day rows depend on besides per-account data: if any
+    changes, every row is rebuilt. -#}
+{% macro account_day_settings_signature() -%}
+    {%- set names = [
+        'activation_window_days', 'activation_min_active_users', 'activation_min_core_features',
+        'renewal_window_days', 'annual_term_min_months', 'expansion_lookback_days',
+        'health_window_days', 'health_recency_zero_days', 'health_nps_lookback_days', 'health_nps_default',
+        'health_weight_seat_adoption', 'health_weight_feature_breadth', 'health_weight_recency',
+        'health_weight_nps', 'health_weight_billing', 'health_band_green_min', 'health_band_yellow_min',
+        'early_warning_recent_days', 'early_warning_baseline_weeks', 'early_warning_min_drop_pct',
+        'early_warning_min_baseline_weekly_events',
+    ] -%}
+    {%- set parts = [] -%}
+    {%- for name in names -%}
+        {%- do parts.append(name ~ '=' ~ var(name)) -%}
+    {%- endfor -%}
+    {%- set chain = ['int_account_daily_scope', 'int_usage__rolling_member_counts', 'int_account_daily_billing',
+                     'int_account_daily_flags', 'int_account_daily_state'] + account_day_marts() -%}
+    {%- if execute -%}
+        {%- for node in graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+                | selectattr('name', 'in', chain) | sort(attribute='name') -%}
+            {%- do parts.append(node.name ~ ':' ~ local_md5(node.raw_code)) -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {{ return(local_md5(parts | join(';'))) }}
+{%- endmacro %}
+
+{#- An order-independent digest of a group's rows (one string per row). -#}
+{% macro fingerprint_agg(row_expr) -%}
+    {{ return(adapter.dispatch('fingerprint_agg', 'laer')(row_expr)) }}
+{%- endmacro %}
+
+{% macro default__fingerprint_agg(row_expr) -%}
+    md5(string_agg({{ row_expr }}, '|' order by {{ row_expr }}))
+{%- endmacro %}
+
+{% macro spark__fingerprint_agg(row_expr) -%}
+    md5(array_join(array_sort(collect_list({{ row_expr }})), '|'))
+{%- endmacro %}
+
+{#- One row's columns as one string; null is spelled so it differs from ''. -#}
+{% macro row_signature(columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- if not loop.first %}{% do parts.append("'~'") %}{% endif -%}
+        {%- do parts.append("coalesce(cast(" ~ column ~ " as " ~ dbt.type_string() ~ "), '<null>')") -%}
+    {%- endfor -%}
+    {{ dbt.concat(parts) }}
+{%- endmacro %}
+
+{#- Incremental strategy `account_scope`: delete the target's rows of each account from
+    its rebuild_from day on (config scope_date_column names the day column), then insert
+    the rebuilt rows. Both statements run in the model's transaction. -#}
+{% macro get_incremental_account_scope_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set date_column = config.require('scope_date_column') -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }} as existing
+    where exists (
+        select 1 from {{ ref('int_account_daily_scope') }} as scope
+        where scope.account_id = existing.account_id
+          and existing.{{ date_column }} >= scope.rebuild_from
+    );
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+{%- endmacro %}
+
+{#- A mart rebuilt in full reads the account-day stages, which hold every day only when
+    the scope is complete: refuse (instead of publishing a mart that lost its history)
+    when a mart alone is fully refreshed after incremental runs. -#}
+{% macro require_complete_account_scope() -%}
+    {%- if execute and not is_incremental() and model.resource_type == 'model' -%}
+        {%- set scope = load_relation(ref('int_account_daily_scope')) -%}
+        {%- if scope is not none -%}
+            {%- set partial = run_query("select count(*) from " ~ scope ~ " where not is_full_rebuild").columns[0].values()[0] -%}
+            {%- if partial > 0 -%}
+                {{ exceptions.raise_compiler_error(
+                    model.name ~ " would be rebuilt in full from a partial account-day scope (" ~ partial
+                    ~ " accounts rebuild only recent days). Rebuild the chain together: "
+                    ~ "dbt build --full-refresh --select int_account_daily_scope+") }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- on-run-end: after the scope and every account-day mart succeeded in this invocation,
+    remember what they were built from, and which account-days the next publish must copy. -#}
+{% macro record_account_day_watermark(results) -%}
+    {%- if execute and account_days_incremental() -%}
+        {%- set needed = ['int_account_daily_scope'] + account_day_marts() -%}
+        {%- set succeeded = {} -%}
+        {%- for result in results -%}
+            {%- if result.node.resource_type == 'model' and result.node.name in needed and result.status == 'success' -%}
+                {%- do succeeded.update({result.node.name: result.node.relation_name}) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if succeeded | length == needed | length -%}
+            {%- set watermark = account_day_watermark_relation() -%}
+            {%- do run_query("create schema if not exists " ~ watermark.include(identifier=false)) -%}
+            {%- set scope = succeeded['int_account_daily_scope'] -%}
+            {%- set pending = account_day_unpublished_relation() -%}
+            {%- do run_query("create or replace table " ~ watermark ~ " as select account_id, inputs_signature, "
+                             ~ "settings_signature, as_of_date, usage_batch_watermark from " ~ scope ~ " where is_current") -%}
+            {%- do run_query("create table if not exists " ~ pending ~ " (account_id varchar, rebuild_from date)") -%}
+            {%- do run_query("insert into " ~ pending ~ " select account_id, rebuild_from from " ~ scope
+                             ~ " where rebuild_from <= as_of_date or not is_current") -%}
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- rebuild_from of an account rebuilt from its first day. -#}
+{% macro account_day_start_date() -%}
+    cast('1900-01-01' as date)
+{%- endmacro %}

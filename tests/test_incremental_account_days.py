@@ -1,0 +1,187 @@
+"""The account-day marts are incremental: a warm run rebuilds what changed and equals a full rebuild.
+
+Timeline of one small company: a cold build the day before the last, a warm build of
+the last day, then a same-day correction run with a late event (40 days back) and a
+back-dated end of a subscription item. After each warm run every mart equals a full
+rebuild from the same files; the scope of the correction run is exactly the two
+accounts it touched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from laer.generate import CompanyConfig, generate
+from laer.ingest.loader import load_landing
+from laer.paths import Warehouse
+from laer.publish import PUBLISHED_MARTS, publish_marts
+from orchestration.dbt_project import PROJECT_DIR, dbt_executable
+
+COMPANY = CompanyConfig(customers=150, months=8, seed=3, start=dt.date(2024, 1, 1))
+LAST = COMPANY.end_date
+LATE_EVENT_DATE = LAST - dt.timedelta(days=40)
+ITEM_ENDED = dt.date(2024, 6, 15)
+ACCOUNT_DAY_MARTS = ("fct_account_health_daily", "fct_laer_stage_daily", "early_warnings")
+
+
+def build(warehouse: Path, landing: Path, as_of: dt.date, logs: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """Load new files, then `dbt build` the models (not the data tests) for one as-of date."""
+    warehouse.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(warehouse / "warehouse.duckdb")) as con:
+        load_landing(con, landing)
+    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "LAER_DUCKDB_PATH": str(warehouse / "warehouse.duckdb")}
+    return subprocess.run(
+        [dbt_executable(), "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+         "--vars", f"{{as_of: '{as_of}'}}", "--target-path", str(logs / "target"), "--log-path", str(logs), *extra],
+        cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+
+
+def must_build(*args: object) -> None:
+    proc = build(*args)  # type: ignore[arg-type]
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def publish(warehouse: Path, as_of: dt.date) -> None:
+    publish_marts(Warehouse(warehouse), as_of=as_of.isoformat(), run_id="test-run", checks={})
+
+
+def marts_differ(a: Path, b: Path, schema_a: str = "marts", schema_b: str = "marts") -> dict[str, int]:
+    """Rows in one database's marts but not the other's (either way), per mart."""
+    with duckdb.connect() as con:
+        con.execute(f"attach '{a}' as a (read_only)")
+        con.execute(f"attach '{b}' as b (read_only)")
+        diff = {}
+        for mart in PUBLISHED_MARTS:
+            q = "select count(*) from (select * from {} except all select * from {})"
+            n = sum(con.execute(q.format(f"{x}.{sx}.{mart}", f"{y}.{sy}.{mart}")).fetchone()[0]  # type: ignore[index]
+                    for x, sx, y, sy in (("a", schema_a, "b", schema_b), ("b", schema_b, "a", schema_a)))
+            if n:
+                diff[mart] = n
+        return diff
+
+
+def scope(warehouse: Path) -> dict[str, tuple[dt.date, bool]]:
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        return {a: (r, f) for a, r, f in con.execute(
+            "select account_id, rebuild_from, is_full_rebuild from intermediate.int_account_daily_scope").fetchall()}
+
+
+@pytest.fixture(scope="module")
+def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    root = tmp_path_factory.mktemp("incremental")
+    landing, held = root / "landing", root / "held"
+    generate(COMPANY, landing)
+    for f in sorted(landing.rglob(f"*{LAST.isoformat()}*")):
+        target = held / f.relative_to(landing)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(f, target)
+    warm = root / "warm"
+    must_build(warm, landing, LAST - dt.timedelta(days=1), root / "logs1")
+    publish(warm, LAST - dt.timedelta(days=1))
+    shutil.copytree(held, landing, dirs_exist_ok=True)
+    must_build(warm, landing, LAST, root / "logs2")
+    publish(warm, LAST)
+    after_last_day = scope(warm)
+    full_last_day = root / "full_last_day"
+    must_build(full_last_day, landing, LAST, root / "logs3")
+    diff_last_day = marts_differ(warm / "warehouse.duckdb", full_last_day / "warehouse.duckdb")
+
+    # the correction: a late event of a quiet account, and an item ended back in June
+    with duckdb.connect(str(warm / "warehouse.duckdb"), read_only=True) as con:
+        event = con.execute("""
+            select e.event_id, e.user_id, e.account_id, e.event_name, e.feature, e.occurred_at
+            from staging.stg_usage__events as e
+            where e.event_date = ? order by e.event_id limit 1""", [LATE_EVENT_DATE]).fetchone()
+        item = con.execute("""
+            select i.subscription_item_id, i.subscription_id, i.plan_id, i.quantity, i.discount_percent,
+                   i.started_at, c.account_id
+            from staging.stg_billing__subscription_items as i
+            inner join staging.stg_billing__subscriptions as s on s.subscription_id = i.subscription_id
+            inner join intermediate.int_billing__customer_accounts as c on c.customer_id = s.customer_id
+            where i.ended_at is null and i.started_at < '2024-05-01' and c.account_id <> ?
+            order by 1 limit 1""", [event[2]]).fetchone()  # type: ignore[index]
+    assert event and item
+    late = dt.datetime.combine(LAST, dt.time(23, 0))
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({
+        "event_id": ["ev_correction_1"], "user_id": [event[1]], "account_id": [event[2]],
+        "event_name": [event[3]], "feature": [event[4]],
+        "occurred_at": pa.array([event[5]], pa.timestamp("us")), "received_at": pa.array([late], pa.timestamp("us")),
+    }), landing / f"usage/events/{LAST.isoformat()}-late.parquet")
+    (landing / "billing/subscription_items/correction.csv").write_text(
+        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
+        f"{item[0]},{item[1]},{item[2]},{item[3]},{float(item[4])},{item[5]:%Y-%m-%d %H:%M:%S},"
+        f"{ITEM_ENDED} 12:00:00,{late:%Y-%m-%d %H:%M:%S}\n")
+    must_build(warm, landing, LAST, root / "logs4")
+    publish(warm, LAST)
+    full = root / "full"
+    must_build(full, landing, LAST, root / "logs5")
+    return {"root": root, "warm": warm, "full": full, "full_last_day": full_last_day, "landing": landing,
+            "after_last_day": after_last_day, "diff_last_day": diff_last_day, "after_correction": scope(warm),
+            "event_account": event[2], "item_account": item[6]}
+
+
+def test_the_last_day_rebuilds_one_day_per_account_and_equals_a_full_build(timeline) -> None:
+    after = timeline["after_last_day"]
+    new_day_only = [a for a, (r, full) in after.items() if r == LAST and not full]
+    assert len(new_day_only) >= 0.8 * len(after)  # the others changed that day (payments, NPS, CDC)
+    assert all(r <= LAST for r, _ in after.values())
+    assert timeline["diff_last_day"] == {}
+
+
+def test_a_same_day_correction_rebuilds_exactly_the_two_accounts_it_touched(timeline) -> None:
+    after = timeline["after_correction"]
+    assert after[timeline["event_account"]] == (LATE_EVENT_DATE, False)  # from the late event's day
+    assert after[timeline["item_account"]] == (dt.date(1900, 1, 1), True)  # its MRR history changed
+    others = {r for a, (r, _) in after.items() if a not in (timeline["event_account"], timeline["item_account"])}
+    assert others == {LAST + dt.timedelta(days=1)}  # nothing else to rebuild
+
+
+def test_after_the_correction_every_mart_equals_a_full_build(timeline) -> None:
+    warm, full = timeline["warm"] / "warehouse.duckdb", timeline["full"] / "warehouse.duckdb"
+    assert marts_differ(warm, full) == {}
+    with duckdb.connect(str(warm), read_only=True) as con:
+        # the correction reached the marts: the item's account lost MRR from its end day on
+        mrr_before, mrr_after = con.execute("""
+            select max(case when date < ? then mrr end), max(case when date = ? then mrr end)
+            from marts.fct_laer_stage_daily where account_id = ?""",
+            [ITEM_ENDED, ITEM_ENDED, timeline["item_account"]]).fetchone()  # type: ignore[misc]
+    with duckdb.connect(str(timeline["full_last_day"] / "warehouse.duckdb"), read_only=True) as con:
+        mrr_uncorrected, = con.execute("select mrr from marts.fct_laer_stage_daily where account_id = ? and date = ?",
+                                       [timeline["item_account"], ITEM_ENDED]).fetchone()  # type: ignore[misc]
+    assert mrr_after < mrr_uncorrected and mrr_before is not None
+
+
+def test_a_mart_alone_cannot_be_fully_refreshed_from_a_partial_scope(timeline) -> None:
+    root = timeline["root"]
+    copy = root / "guard"
+    shutil.copytree(timeline["warm"], copy)
+    proc = build(copy, timeline["landing"], LAST, root / "logs6", "--full-refresh", "--select", "fct_laer_stage_daily")
+    assert proc.returncode != 0
+    assert "fct_laer_stage_daily would be rebuilt in full from a partial account-day scope" in proc.stdout
+    with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
+        rows, = con.execute("select count(*) from marts.fct_laer_stage_daily").fetchone()  # type: ignore[misc]
+    with duckdb.connect(str(timeline["full"] / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_laer_stage_daily").fetchone()[0] == rows  # type: ignore[index]
+
+
+def test_the_publish_copies_the_rebuilt_account_days_into_a_copy_of_the_last_version(timeline) -> None:
+    warm = timeline["warm"]
+    published = (warm / "marts.duckdb").resolve()
+    info = json.loads((published.parent / "publish.json").read_text())
+    assert info["account_days"] == "rebuilt rows copied"
+    assert marts_differ(published, warm / "warehouse.duckdb", schema_a="main") == {}
+    header = published.read_bytes()[:20]
+    assert int.from_bytes(header[12:20], "little") == 64  # still the storage DuckDB 1.0+ reads
+    with duckdb.connect(str(warm / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from ops.account_day_unpublished").fetchone()[0] == 0  # type: ignore[index]
