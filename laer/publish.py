@@ -123,10 +123,12 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
             published = f'published.main."{mart}"'
             if mart in ACCOUNT_DAY_MARTS and mart in kept and _same_columns(con, mart):
                 day = ACCOUNT_DAY_MARTS[mart]
-                rebuilt = (f"exists (select 1 from warehouse.{PENDING_ACCOUNT_DAYS} as pending "
-                           f"where pending.account_id = t.account_id and t.{day} >= pending.rebuild_from)")
-                con.execute(f"delete from {published} as t where {rebuilt}")
-                con.execute(f"insert into {published} select * from {source} as t where {rebuilt}")
+                pending = (f"(select account_id, min(rebuild_from) as rebuild_from from warehouse.{PENDING_ACCOUNT_DAYS} "
+                           "group by account_id)")
+                con.execute(f"delete from {published} as t using {pending} as p "
+                            f"where p.account_id = t.account_id and t.{day} >= p.rebuild_from")
+                con.execute(f"insert into {published} select t.* from {source} as t inner join {pending} as p "
+                            f"on p.account_id = t.account_id and t.{day} >= p.rebuild_from")
             else:
                 con.execute(f"create or replace table {published} as select * from {source}")
             con.execute(f"copy {source} to '{parquet_dir / (mart + '.parquet')}' (format parquet, compression zstd)")

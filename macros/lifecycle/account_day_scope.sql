@@ -96,18 +96,18 @@
 
 {#- Incremental strategy `account_scope`: delete the target's rows of each account from
     its rebuild_from day on (config scope_date_column names the day column), then insert
-    the rebuilt rows. Both statements run in the model's transaction. -#}
+    the rebuilt rows. Both statements run in the model's transaction. DuckDB only (the
+    incremental account-day grain is DuckDB's, see account_days_incremental): a delete
+    joined with USING, many times faster there than a correlated EXISTS. -#}
 {% macro get_incremental_account_scope_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set source = arg_dict['temp_relation'] -%}
     {%- set date_column = config.require('scope_date_column') -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }} as existing
-    where exists (
-        select 1 from {{ ref('int_account_daily_scope') }} as scope
-        where scope.account_id = existing.account_id
-          and existing.{{ date_column }} >= scope.rebuild_from
-    );
+    using {{ ref('int_account_daily_scope') }} as scope
+    where scope.account_id = existing.account_id
+      and existing.{{ date_column }} >= scope.rebuild_from;
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ source }}
 {%- endmacro %}

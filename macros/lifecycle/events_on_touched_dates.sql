@@ -1,25 +1,31 @@
 {#- CTEs `events` and `scoped` for the incremental usage models: on a full build every
     event; on an incremental run, every event of the event dates that received events
     in batches loaded since this model's last run (tracked in its max_batch_id), however
-    late they arrived. The model then recomputes exactly those dates. -#}
+    late they arrived. The model then recomputes exactly those dates.
+    The watermark and the dates are looked up before the query runs and written into it
+    as constants, so the engine skips the untouched parts of the event table (DuckDB's
+    zone maps, Spark's file statistics) instead of scanning all history. -#}
 {% macro events_on_touched_dates() -%}
+{%- set touched = [] -%}
+{%- if is_incremental() and execute -%}
+    {%- set watermark = run_query("select coalesce(max(max_batch_id), 0) from " ~ this).columns[0].values()[0] -%}
+    {%- set dates = run_query("select distinct event_date from " ~ ref('stg_usage__events')
+                              ~ " where _batch_id > " ~ watermark ~ " order by event_date").columns[0].values() -%}
+    {%- for d in dates -%}{%- do touched.append("cast('" ~ d ~ "' as date)") -%}{%- endfor -%}
+{%- endif -%}
 events as (
     select * from {{ ref('stg_usage__events') }}
 ),
 
-{% if is_incremental() %}
-touched_dates as (
-    select distinct event_date
-    from events
-    where _batch_id > (select coalesce(max(max_batch_id), 0) from {{ this }})
-),
-{% endif %}
-
 scoped as (
     select events.*
     from events
-    {% if is_incremental() %}
-    where events.event_date in (select event_date from touched_dates)
-    {% endif %}
+    {%- if is_incremental() %}
+    {%- if touched %}
+    where events.event_date in ({{ touched | join(', ') }})
+    {%- else %}
+    where 1 = 0
+    {%- endif %}
+    {%- endif %}
 )
 {%- endmacro %}

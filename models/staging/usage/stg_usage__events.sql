@@ -10,12 +10,18 @@
     )
 }}
 
+{#- the last appended batch, as a constant: the scan of raw skips the loaded history -#}
+{%- set loaded_through = 0 -%}
+{%- if is_incremental() and execute -%}
+    {%- set loaded_through = run_query("select coalesce(max(_batch_id), 0) from " ~ this).columns[0].values()[0] -%}
+{%- endif %}
+
 with
 
 source as (
     select * from {{ source('raw', 'usage__events') }}
     {% if is_incremental() %}
-    where _batch_id > (select coalesce(max(_batch_id), 0) from {{ this }})
+    where _batch_id > {{ loaded_through }}
     {% endif %}
 ),
 
