@@ -7,8 +7,15 @@
 {% set window_days = var('health_window_days') %}
 with
 
+{#- the earliest day read for accounts rebuilt only in part, as a constant: their branch
+    then skips the older history (zone maps) instead of joining every activity ever -#}
+{%- set partial_from = none %}
+{%- if execute and model.resource_type == 'model' %}
+    {%- set partial_from = run_query("select min(read_from) from " ~ ref('int_account_daily_scope')
+                                     ~ " where not is_full_rebuild").columns[0].values()[0] %}
+{%- endif %}
 scope as (
-    select account_id, read_from from {{ ref('int_account_daily_scope') }}
+    select account_id, read_from, is_full_rebuild from {{ ref('int_account_daily_scope') }}
 ),
 
 members as (
@@ -18,6 +25,20 @@ members as (
         on scope.account_id = members.account_id
        and members.activity_date >= {{ add_days('scope.read_from', 1 - window_days) }}
     where members.activity_date <= {{ as_of_date() }}
+    {%- if partial_from is not none %}
+      and scope.is_full_rebuild
+
+    union all
+
+    select members.*
+    from {{ ref('int_usage__active_members_daily') }} as members
+    inner join scope
+        on scope.account_id = members.account_id
+       and members.activity_date >= {{ add_days('scope.read_from', 1 - window_days) }}
+    where members.activity_date <= {{ as_of_date() }}
+      and members.activity_date >= {{ add_days("cast('" ~ partial_from ~ "' as date)", 1 - window_days) }}
+      and not scope.is_full_rebuild
+    {%- endif %}
 ),
 
 ordered as (
