@@ -37,10 +37,15 @@ def build(warehouse: Path, landing: Path, as_of: dt.date, logs: Path, *extra: st
     warehouse.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse / "warehouse.duckdb")) as con:
         load_landing(con, landing)
+    return dbt(warehouse, as_of, logs, "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
+               *extra)
+
+
+def dbt(warehouse: Path, as_of: dt.date, logs: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "LAER_DUCKDB_PATH": str(warehouse / "warehouse.duckdb")}
     return subprocess.run(
-        [dbt_executable(), "build", "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test",
-         "--vars", f"{{as_of: '{as_of}'}}", "--target-path", str(logs / "target"), "--log-path", str(logs), *extra],
+        [dbt_executable(), *args, "--vars", f"{{as_of: '{as_of}'}}", "--target-path", str(logs / "target"),
+         "--log-path", str(logs)],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
 
 
@@ -185,3 +190,26 @@ def test_the_publish_copies_the_rebuilt_account_days_into_a_copy_of_the_last_ver
     assert int.from_bytes(header[12:20], "little") == 64  # still the storage DuckDB 1.0+ reads
     with duckdb.connect(str(warm / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from ops.account_day_unpublished").fetchone()[0] == 0  # type: ignore[index]
+
+
+def test_the_incremental_uniqueness_tests_catch_what_the_last_run_duplicated(timeline) -> None:
+    root = timeline["root"]
+    copy = root / "duplicates"
+    shutil.copytree(timeline["warm"], copy)
+    with duckdb.connect(str(copy / "warehouse.duckdb")) as con:
+        # an event loaded long ago, appended again by the last run
+        con.execute("""
+            insert into staging.stg_usage__events
+            select * replace ((select max(_dbt_loaded_at) from staging.stg_usage__events) as _dbt_loaded_at)
+            from staging.stg_usage__events
+            where _dbt_loaded_at < (select max(_dbt_loaded_at) from staging.stg_usage__events)
+            order by event_id limit 1""")
+        # a day the last run rebuilt (the late event's account, from its day), twice
+        con.execute("insert into marts.fct_laer_stage_daily select * from marts.fct_laer_stage_daily "
+                    "where account_id = ? and date = ?", [timeline["event_account"], LAST])
+    proc = dbt(copy, LAST, root / "logs7", "test", "--select",
+               "unique_in_last_load_stg_usage__events_event_id", "unique_account_days_fct_laer_stage_daily_")
+    assert proc.returncode != 0
+    assert "Failure in test unique_in_last_load_stg_usage__events_event_id" in proc.stdout
+    assert "Failure in test unique_account_days_fct_laer_stage_daily_" in proc.stdout
+    assert proc.stdout.count("Got 1 result, configured to fail if != 0") == 2  # one duplicate each

@@ -3,7 +3,8 @@
 -- Stage 3 of 3 (see int_account_daily_billing for why there are stages): stage 2 plus
 -- the rolling distinct active users / core features (step functions per account) and
 -- the day's events. Like stages 1 and 2 it holds the days from each account's read_from
--- (every day on a full build): the marts read their look-back from it.
+-- (every day on a full build): the marts read their look-back from it. The rolling counts
+-- are computed from rebuild_from on (null on look-back days, where no rule reads them).
 with
 
 flags as (
@@ -14,10 +15,14 @@ member_counts as (
     select * from {{ ref('int_usage__rolling_member_counts') }}
 ),
 
+scope as (
+    select account_id, read_from, rebuild_from from {{ ref('int_account_daily_scope') }}
+),
+
 usage_daily as (
     select usage_daily.*
     from {{ ref('int_usage__account_daily') }} as usage_daily
-    inner join {{ ref('int_account_daily_scope') }} as scope
+    inner join scope
         on scope.account_id = usage_daily.account_id
        and usage_daily.activity_date >= scope.read_from
 ),
@@ -37,10 +42,14 @@ final as (
         flags.has_recent_expansion,
         flags.is_activated,
         flags.licensed_seats,
-        coalesce(user_counts.distinct_members, 0) as active_users_window,
-        coalesce(feature_counts.distinct_members, 0) as core_features_window,
+        case when flags.date_day >= scope.rebuild_from then coalesce(user_counts.distinct_members, 0) end
+            as active_users_window,
+        case when flags.date_day >= scope.rebuild_from then coalesce(feature_counts.distinct_members, 0) end
+            as core_features_window,
         coalesce(usage_daily.events, 0) as events
     from flags
+    inner join scope
+        on scope.account_id = flags.account_id
     left join member_counts as user_counts
         on user_counts.account_id = flags.account_id
        and user_counts.member_type = 'user'

@@ -2,8 +2,9 @@
 -- functions per account: an activity on day a covers days a .. a+N-1; a member's
 -- overlapping coverages merge into spans; counting the spans over each day (a sweep)
 -- gives the rolling distinct count without scanning N days per account-day.
--- Only the activity that reaches the days being rebuilt is read (from read_from - N + 1,
--- int_account_daily_scope), so the counts are exact from each account's read_from on.
+-- Only the activity that reaches the days being rebuilt is read (from rebuild_from - N + 1,
+-- int_account_daily_scope), so the counts are exact from each account's rebuild_from on
+-- (the look-back days before it need no counts: no rule reads them there).
 {% set window_days = var('health_window_days') %}
 with
 
@@ -11,11 +12,11 @@ with
     then skips the older history (zone maps) instead of joining every activity ever -#}
 {%- set partial_from = none %}
 {%- if execute and model.resource_type == 'model' %}
-    {%- set partial_from = run_query("select min(read_from) from " ~ ref('int_account_daily_scope')
+    {%- set partial_from = run_query("select min(rebuild_from) from " ~ ref('int_account_daily_scope')
                                      ~ " where not is_full_rebuild").columns[0].values()[0] %}
 {%- endif %}
 scope as (
-    select account_id, read_from, is_full_rebuild from {{ ref('int_account_daily_scope') }}
+    select account_id, rebuild_from, is_full_rebuild from {{ ref('int_account_daily_scope') }}
 ),
 
 members as (
@@ -23,7 +24,7 @@ members as (
     from {{ ref('int_usage__active_members_daily') }} as members
     inner join scope
         on scope.account_id = members.account_id
-       and members.activity_date >= {{ add_days('scope.read_from', 1 - window_days) }}
+       and members.activity_date >= {{ add_days('scope.rebuild_from', 1 - window_days) }}
     where members.activity_date <= {{ as_of_date() }}
     {%- if partial_from is not none %}
       and scope.is_full_rebuild
@@ -34,7 +35,7 @@ members as (
     from {{ ref('int_usage__active_members_daily') }} as members
     inner join scope
         on scope.account_id = members.account_id
-       and members.activity_date >= {{ add_days('scope.read_from', 1 - window_days) }}
+       and members.activity_date >= {{ add_days('scope.rebuild_from', 1 - window_days) }}
     where members.activity_date <= {{ as_of_date() }}
       and members.activity_date >= {{ add_days("cast('" ~ partial_from ~ "' as date)", 1 - window_days) }}
       and not scope.is_full_rebuild

@@ -5,7 +5,7 @@
     config(
         materialized='incremental',
         incremental_strategy='append',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         file_format=('parquet' if target.type == 'spark' else none),
     )
 }}
@@ -57,7 +57,8 @@ renamed as (
         {{ to_date('occurred_at') }} as event_date,
         received_at,
         properties,
-        _batch_id
+        _batch_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as _dbt_loaded_at
     from new_events
 )
 
