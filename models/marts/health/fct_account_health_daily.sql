@@ -97,21 +97,15 @@ nps_validity as (
     where rank_in_day = 1
 ),
 
-daily_nps as (
+nps_ranges as (
+    -- the latest response is valid from its day until the next response or its expiry:
+    -- disjoint day ranges per account, joined to the account-days as a range
     select
-        nps_validity.account_id,
-        dates.date_day,
-        nps_validity.score
+        account_id,
+        score,
+        valid_from,
+        case when next_response_date < expires_on then next_response_date else expires_on end as valid_to
     from nps_validity
-    {%- if is_incremental() %}
-    inner join scope
-        on scope.account_id = nps_validity.account_id
-    {%- endif %}
-    inner join dates
-        on dates.date_day >= nps_validity.valid_from{% if is_incremental() %}
-       and dates.date_day >= scope.rebuild_from{% endif %}
-       and dates.date_day < nps_validity.next_response_date
-       and dates.date_day < nps_validity.expires_on
 ),
 
 failed_payments as (
@@ -171,8 +165,10 @@ components as (
         end as billing
     from with_last_event
     cross join core_feature_count
-    left join daily_nps
-        on daily_nps.account_id = with_last_event.account_id and daily_nps.date_day = with_last_event.date_day
+    left join nps_ranges as daily_nps
+        on daily_nps.account_id = with_last_event.account_id
+       and with_last_event.date_day >= daily_nps.valid_from
+       and with_last_event.date_day < daily_nps.valid_to
     left join daily_failures
         on daily_failures.account_id = with_last_event.account_id and daily_failures.date_day = with_last_event.date_day
     {%- if is_incremental() %}
