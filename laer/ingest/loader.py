@@ -148,7 +148,7 @@ def _stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
         con.execute(
             f"create temp table _stage as select * from read_csv({_lit(path)}, header = true, "
             "all_varchar = true, delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-            f"auto_detect = true, sample_size = -1, compression = '{'gzip' if f.compressed else 'none'}')")
+            f"auto_detect = true, compression = '{'gzip' if f.compressed else 'none'}')")
         _number_rows(con, "_stage")
         return
     # JSON Lines: every value as text, so that typing is decided here, not guessed by a reader
@@ -176,6 +176,7 @@ def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def _drop_stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
+    con.execute("drop table if exists temp._typed")
     if f.fmt == "parquet":
         con.execute("drop view if exists temp._stage")
     else:
@@ -254,6 +255,9 @@ def _conversion(col: Column, src: str, src_type: str) -> str:
     raise AssertionError(col.type)
 
 
+TYPED_PREFIX = "__laer_typed__"
+
+
 def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str, str], dict[str, str], list[str], int]:
     """Check the staged file; returns (contract column -> SQL, extra columns, warnings, rows)."""
     stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k != "_row"}
@@ -264,17 +268,19 @@ def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str,
         found = ", ".join(stage_cols) or "none"
         raise Rejected(f"missing required column(s): {', '.join(missing)} (columns found: {found})", column=missing[0])
     conv: dict[str, str] = {}
+    typed: list[str] = []
     checks: list[tuple[Column, str, str]] = []
     aggs: list[str] = ["count(*)"]
     for col in entity.columns:
         src = by_lower.get(col.name)
         if src is None:
             continue
-        expr = _conversion(col, src, stage_cols[src])
-        conv[col.name] = expr
-        bad = f"({qi(src)} is not null and ({expr}) is null)"
+        # each value is converted once, into _typed; validation and the insert read that
+        conv[col.name] = qi(TYPED_PREFIX + col.name)
+        typed.append(f"{_conversion(col, src, stage_cols[src])} as {conv[col.name]}")
+        bad = f"({qi(src)} is not null and {conv[col.name]} is null)"
         if col.required:
-            bad = f"({qi(src)} is null or ({expr}) is null)"
+            bad = f"({qi(src)} is null or {conv[col.name]} is null)"
         if col.type is not ColType.STRING or col.required:
             checks.append((col, src, bad))
             aggs += [f"count(*) filter (where {bad})", f"min(_row) filter (where {bad})"]
@@ -283,7 +289,8 @@ def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str,
             val = f"lower({qi(by_lower[col.name])})" if col.case_insensitive else qi(by_lower[col.name])
             known = ", ".join(_lit(v) for v in col.enum)
             aggs.append(f"list(distinct {val} order by {val}) filter (where {val} is not null and {val} not in ({known}))")
-    result = con.execute(f"select {', '.join(aggs)} from _stage").fetchone()
+    con.execute(f"create temp table _typed as select *, {', '.join(typed) or 'null as _none'} from _stage")
+    result = con.execute(f"select {', '.join(aggs)} from _typed").fetchone()
     assert result is not None
     n_rows = int(result[0])
     failures = []
@@ -345,7 +352,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         values = [*conv.values(), *(f"cast({qi(k)} as varchar)" for k in extra),
                   _lit(f.relpath), str(batch_id), f"cast({_lit(loaded_at.isoformat())} as timestamp)", "_row"]
         con.execute(f"insert into {RAW}.{f.entity.table} ({', '.join(map(qi, targets))}) "
-                    f"select {', '.join(values)} from _stage")
+                    f"select {', '.join(values)} from _typed")
         if before_commit:
             before_commit(f)
         _record(con, f, digest, batch_id, status="loaded", rows=n_rows, message="loaded",
