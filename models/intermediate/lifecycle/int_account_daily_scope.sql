@@ -7,7 +7,7 @@
 -- MRR and seat intervals, activation, trials, renewal terms, opportunities, NPS
 -- responses, failed payments, first-seen date, CSM) or it is new or gone; otherwise
 -- only the days after the last build, and the days of usage that arrived since.
-{%- set watermark = load_relation(account_day_watermark_relation()) if execute else none %}
+{%- set watermark = load_relation(account_day_watermark_relation()) if execute and account_days_incremental() else none %}
 {%- set ns = namespace(full=(not account_days_incremental()) or flags.FULL_REFRESH or watermark is none) %}
 {%- if execute and not ns.full %}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name in account_day_marts() %}
