@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# The dbt project (dbt_project.yml, profiles.yml, models/) this package ships with.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
 
 @dataclass(frozen=True)
 class Warehouse:

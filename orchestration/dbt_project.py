@@ -9,7 +9,8 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
+from laer.paths import PROJECT_DIR
+
 TARGET_DIR = PROJECT_DIR / "target"
 MANIFEST = TARGET_DIR / "manifest.json"
 _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")

@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from laer.ingest.loader import LoadReport
+from laer.paths import PROJECT_DIR
 from laer.spark.loader import load_landing_spark
 from laer.spark.session import spark_dir, spark_session
-
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)

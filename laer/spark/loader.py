@@ -258,6 +258,21 @@ def _ledger_rows(spark: SparkSession, rows: list[tuple]) -> None:
         spark.createDataFrame(rows, schema=schema).write.insertInto(LEDGER)
 
 
+def _settle(p: _Planned, loaded_at: dt.datetime, *, rows: int = 0, warnings: list[str] | None = None,
+            rejection: Rejected | None = None) -> tuple[tuple, FileResult]:
+    """One file's ledger row and result: loaded with its row count, or quarantined with the reason."""
+    f = p.file
+    base = (p.batch_id, f.relpath, f.entity.source, f.entity.name, p.digest, f.path.stat().st_size)
+    if rejection is None:
+        noted = json.dumps(warnings, ensure_ascii=False) if warnings else None
+        return ((*base, rows, loaded_at, "loaded", "loaded", None, None, None, noted),
+                FileResult(f.relpath, f.entity.table, "loaded", rows, p.batch_id, "loaded", warnings or []))
+    r = rejection
+    return ((*base, None, loaded_at, "quarantined", r.reason, r.column, r.row, r.count, None),
+            FileResult(f.relpath, f.entity.table, "quarantined", 0, p.batch_id, r.reason,
+                       column=r.column, row=r.row, bad_rows=r.count))
+
+
 def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layout: tuple[str, ...],
                 loaded_at: dt.datetime) -> list[FileResult]:
     from pyspark.sql import functions as F
@@ -281,23 +296,12 @@ def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layo
         select += [F.col("_relpath").alias(LINEAGE[0]), F.col("_batch").alias(LINEAGE[1]),
                    F.lit(loaded_at).cast("timestamp").alias(LINEAGE[2]), F.col("_row").cast("bigint").alias(LINEAGE[3])]
         rows.select(*select).write.insertInto(f"{RAW}.{entity.table}")
-    results: list[FileResult] = []
-    ledger: list[tuple] = []
+    settled = []
     for uri, p in sorted(by_uri.items(), key=lambda kv: kv[1].batch_id):
-        f = p.file
         verdict = verdicts.get(uri, no_rows)
-        base = (p.batch_id, f.relpath, entity.source, entity.name, p.digest, f.path.stat().st_size)
-        warnings = json.dumps(verdict.warnings, ensure_ascii=False) if verdict.warnings else None
-        if verdict.rejection is None:
-            ledger.append((*base, verdict.rows, loaded_at, "loaded", "loaded", None, None, None, warnings))
-            results.append(FileResult(f.relpath, entity.table, "loaded", verdict.rows, p.batch_id, "loaded",
-                                      verdict.warnings))
-        else:
-            rej = verdict.rejection
-            ledger.append((*base, None, loaded_at, "quarantined", rej.reason, rej.column, rej.row, rej.count, None))
-            results.append(FileResult(f.relpath, entity.table, "quarantined", 0, p.batch_id, rej.reason,
-                                      column=rej.column, row=rej.row, bad_rows=rej.count))
-    _ledger_rows(spark, ledger)
+        settled.append(_settle(p, loaded_at, rows=verdict.rows, warnings=verdict.warnings, rejection=verdict.rejection))
+    _ledger_rows(spark, [row for row, _ in settled])
+    results = [result for _, result in settled]
     spark.catalog.dropTempView(view)
     return results
 
@@ -321,17 +325,15 @@ def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable
             groups[(f.entity.table, _layout(f))].append(p)
         except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
             reason = f"malformed {f.fmt} file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            _ledger_rows(spark, [(batch_id, f.relpath, f.entity.source, f.entity.name, digest, f.path.stat().st_size,
-                                  None, loaded_at, "quarantined", reason, None, None, None, None)])
-            results.append(FileResult(f.relpath, f.entity.table, "quarantined", 0, batch_id, reason))
+            row, result = _settle(p, loaded_at, rejection=Rejected(reason))
+            _ledger_rows(spark, [row])
+            results.append(result)
     by_table = {e.table: e for e in ENTITIES}
     for (table, layout), files in groups.items():
         if layout == ("csv",):  # no header row at all
-            reason = "empty file: no header row"
-            _ledger_rows(spark, [(p.batch_id, p.file.relpath, p.file.entity.source, p.file.entity.name, p.digest,
-                                  p.file.path.stat().st_size, None, loaded_at, "quarantined", reason,
-                                  None, None, None, None) for p in files])
-            results += [FileResult(p.file.relpath, table, "quarantined", 0, p.batch_id, reason) for p in files]
+            settled = [_settle(p, loaded_at, rejection=Rejected("empty file: no header row")) for p in files]
+            _ledger_rows(spark, [row for row, _ in settled])
+            results += [result for _, result in settled]
             continue
         results += _load_group(spark, by_table[table], files, layout, loaded_at)
     results.sort(key=lambda r: (r.batch_id or 0, r.relpath))
