@@ -1,6 +1,7 @@
-{#- Usage per account per day. Incremental on event date: a run recomputes exactly the
-    event dates that received events in batches loaded since the last run, however late
-    those events arrived (a fixed look-back window would silently miss older ones). -#}
+{#- Usage per account per day, summed from int_usage__active_members_daily (one row per
+    account, day and user / core feature): every event has a user, so the user rows hold
+    all events; no second pass over the events. Incremental like it: a run recomputes the
+    days whose member rows came from batches loaded since this model's last run. -#}
 {{
     config(
         materialized='incremental',
@@ -11,27 +12,33 @@
         on_schema_change='fail',
     )
 }}
+{%- set touched = [] %}
+{%- if is_incremental() and execute %}
+    {%- set watermark = run_query("select coalesce(max(max_batch_id), 0) from " ~ this).columns[0].values()[0] %}
+    {%- set dates = run_query("select distinct activity_date from " ~ ref('int_usage__active_members_daily')
+                              ~ " where max_batch_id > " ~ watermark ~ " order by activity_date").columns[0].values() %}
+    {%- for d in dates %}{% do touched.append("cast('" ~ d ~ "' as date)") %}{% endfor %}
+{%- endif %}
 
 with
 
-{{ events_on_touched_dates() }},
-
-core_features as (
-    select feature from {{ ref('core_features') }}
+members as (
+    select * from {{ ref('int_usage__active_members_daily') }}
+    {%- if is_incremental() %}
+    where {% if touched %}activity_date in ({{ touched | join(', ') }}){% else %}1 = 0{% endif %}
+    {%- endif %}
 ),
 
 daily as (
     select
-        scoped.account_id,
-        scoped.event_date as activity_date,
-        count(*) as events,
-        count(distinct scoped.user_id) as active_users,
-        count(distinct core_features.feature) as core_features_used,
-        max(scoped._batch_id) as max_batch_id
-    from scoped
-    left join core_features
-        on core_features.feature = scoped.feature
-    group by scoped.account_id, scoped.event_date
+        account_id,
+        activity_date,
+        cast(sum(case when member_type = 'user' then events else 0 end) as bigint) as events,
+        count(case when member_type = 'user' then member_id end) as active_users,
+        count(case when member_type = 'core_feature' then member_id end) as core_features_used,
+        max(max_batch_id) as max_batch_id
+    from members
+    group by account_id, activity_date
 )
 
 select * from daily

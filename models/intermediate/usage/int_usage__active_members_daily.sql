@@ -1,6 +1,9 @@
 {#- Who and what was active: one row per account, day and active user or used core
-    feature. Rolling distinct counts (active users / core features in the last N days)
-    and activation are computed from this. Incremental like int_usage__account_daily. -#}
+    feature, with its events. Daily usage, rolling distinct counts (active users / core
+    features in the last N days) and activation are computed from this. Incremental on
+    event date: a run recomputes exactly the event dates that received events in batches
+    loaded since the last run, however late those events arrived (a fixed look-back
+    window would silently miss older ones). -#}
 {{
     config(
         materialized='incremental',
@@ -8,7 +11,7 @@
         incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
         partition_by=('activity_date' if target.type == 'spark' else none),
         file_format=('parquet' if target.type == 'spark' else none),
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -26,6 +29,7 @@ users as (
         event_date as activity_date,
         'user' as member_type,
         user_id as member_id,
+        count(*) as events,
         max(_batch_id) as max_batch_id
     from scoped
     group by account_id, event_date, user_id
@@ -37,6 +41,7 @@ features as (
         scoped.event_date as activity_date,
         'core_feature' as member_type,
         scoped.feature as member_id,
+        count(*) as events,
         max(scoped._batch_id) as max_batch_id
     from scoped
     inner join core_features

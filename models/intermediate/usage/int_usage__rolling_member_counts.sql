@@ -11,15 +11,23 @@ with
 {#- the earliest day read for accounts rebuilt only in part, as a constant: their branch
     then skips the older history (zone maps) instead of joining every activity ever -#}
 {%- set partial_from = none %}
+{%- set all_full = false %}
 {%- if execute and model.resource_type == 'model' %}
     {%- set partial_from = run_query("select min(rebuild_from) from " ~ ref('int_account_daily_scope')
                                      ~ " where not is_full_rebuild").columns[0].values()[0] %}
+    {%- set all_full = partial_from is none %}
 {%- endif %}
 scope as (
     select account_id, rebuild_from, is_full_rebuild from {{ ref('int_account_daily_scope') }}
 ),
 
 members as (
+    {%- if all_full %}
+    -- every account is rebuilt from its first day: all activity, no join
+    select members.*
+    from {{ ref('int_usage__active_members_daily') }} as members
+    where members.activity_date <= {{ as_of_date() }}
+    {%- else %}
     select members.*
     from {{ ref('int_usage__active_members_daily') }} as members
     inner join scope
@@ -39,6 +47,7 @@ members as (
     where members.activity_date <= {{ as_of_date() }}
       and members.activity_date >= {{ add_days("cast('" ~ partial_from ~ "' as date)", 1 - window_days) }}
       and not scope.is_full_rebuild
+    {%- endif %}
     {%- endif %}
 ),
 
