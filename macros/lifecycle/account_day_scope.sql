@@ -159,3 +159,13 @@
 {% macro account_day_start_date() -%}
     cast('1900-01-01' as date)
 {%- endmacro %}
+
+{#- The config every incremental account-day mart shares; `date_column` is its day. -#}
+{% macro account_day_mart_config(date_column) -%}
+    {{ config(
+        materialized=account_day_materialization(),
+        incremental_strategy='account_scope',
+        scope_date_column=date_column,
+        on_schema_change='fail',
+    ) }}
+{%- endmacro %}

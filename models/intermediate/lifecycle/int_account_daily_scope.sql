@@ -17,6 +17,20 @@
     {%- endfor %}
 {%- endif %}
 {%- set settings_signature = account_day_settings_signature() %}
+{#- the per-account inputs of the account-day grain: (CTE, relation, columns, filter) -#}
+{%- set signatures = [
+    ('mrr', ref('int_billing__account_mrr_intervals'), ['valid_from', 'valid_to', 'mrr'], none),
+    ('seats', ref('int_billing__account_seat_intervals'), ['valid_from', 'valid_to', 'licensed_seats'], none),
+    ('activation', ref('int_usage__activation'), ['activation_date'], none),
+    ('trials', ref('int_billing__trials'), ['trial_start_date', 'trial_end_date', 'subscription_ended_date'], none),
+    ('renewal_terms', ref('int_billing__renewal_terms'),
+        ['renewal_window_start', 'subscription_counting_end', 'term_end_date'], none),
+    ('opportunities', ref('int_crm__opportunity_windows'),
+        ['opportunity_type', 'open_from', 'open_to', 'closed_date', 'is_won'], none),
+    ('nps', ref('stg_crm__nps_responses'), ['response_id', 'responded_at', 'score'], none),
+    ('failed_payments', ref('int_billing__payments_usd'), ['money_id', 'money_date'],
+        "money_kind = 'payment' and payment_status = 'failed'"),
+] %}
 
 with
 
@@ -24,55 +38,17 @@ accounts as (
     select * from {{ ref('int_accounts') }}
 ),
 
-mrr as (
-    select account_id, {{ fingerprint_agg(row_signature(['valid_from', 'valid_to', 'mrr'])) }} as signature
-    from {{ ref('int_billing__account_mrr_intervals') }}
+{%- for name, relation, columns, condition in signatures %}
+{{ name }} as (
+    select account_id, {{ fingerprint_agg(row_signature(columns)) }} as signature
+    from {{ relation }}
+    {%- if condition %}
+    where {{ condition }}
+    {%- endif %}
     group by account_id
 ),
 
-seats as (
-    select account_id, {{ fingerprint_agg(row_signature(['valid_from', 'valid_to', 'licensed_seats'])) }} as signature
-    from {{ ref('int_billing__account_seat_intervals') }}
-    group by account_id
-),
-
-activation as (
-    select account_id, {{ fingerprint_agg(row_signature(['activation_date'])) }} as signature
-    from {{ ref('int_usage__activation') }}
-    group by account_id
-),
-
-trials as (
-    select account_id, {{ fingerprint_agg(row_signature(['trial_start_date', 'trial_end_date', 'subscription_ended_date'])) }} as signature
-    from {{ ref('int_billing__trials') }}
-    group by account_id
-),
-
-renewal_terms as (
-    select account_id, {{ fingerprint_agg(row_signature(['renewal_window_start', 'subscription_counting_end', 'term_end_date'])) }} as signature
-    from {{ ref('int_billing__renewal_terms') }}
-    group by account_id
-),
-
-opportunities as (
-    select account_id, {{ fingerprint_agg(row_signature(['opportunity_type', 'open_from', 'open_to', 'closed_date', 'is_won'])) }} as signature
-    from {{ ref('int_crm__opportunity_windows') }}
-    group by account_id
-),
-
-nps as (
-    select account_id, {{ fingerprint_agg(row_signature(['response_id', 'responded_at', 'score'])) }} as signature
-    from {{ ref('stg_crm__nps_responses') }}
-    group by account_id
-),
-
-failed_payments as (
-    select account_id, {{ fingerprint_agg(row_signature(['money_id', 'money_date'])) }} as signature
-    from {{ ref('int_billing__payments_usd') }}
-    where money_kind = 'payment' and payment_status = 'failed'
-    group by account_id
-),
-
+{% endfor -%}
 usage_batches as (
     select coalesce(max(max_batch_id), 0) as usage_batch_watermark
     from {{ ref('int_usage__account_daily') }}
@@ -82,22 +58,15 @@ current_inputs as (
     select
         accounts.account_id,
         accounts.first_seen_date,
-        md5({{ dbt.concat([
-            row_signature(['accounts.first_seen_date', 'accounts.is_unmatched', 'accounts.csm_id']),
-            "coalesce(mrr.signature, '')", "'|'", "coalesce(seats.signature, '')", "'|'",
-            "coalesce(activation.signature, '')", "'|'", "coalesce(trials.signature, '')", "'|'",
-            "coalesce(renewal_terms.signature, '')", "'|'", "coalesce(opportunities.signature, '')", "'|'",
-            "coalesce(nps.signature, '')", "'|'", "coalesce(failed_payments.signature, '')",
-        ]) }}) as inputs_signature
+        {%- set parts = [row_signature(['accounts.first_seen_date', 'accounts.is_unmatched', 'accounts.csm_id'])] %}
+        {%- for name, _, _, _ in signatures %}
+        {%- do parts.extend(["'|'", "coalesce(" ~ name ~ ".signature, '')"]) %}
+        {%- endfor %}
+        md5({{ dbt.concat(parts) }}) as inputs_signature
     from accounts
-    left join mrr on mrr.account_id = accounts.account_id
-    left join seats on seats.account_id = accounts.account_id
-    left join activation on activation.account_id = accounts.account_id
-    left join trials on trials.account_id = accounts.account_id
-    left join renewal_terms on renewal_terms.account_id = accounts.account_id
-    left join opportunities on opportunities.account_id = accounts.account_id
-    left join nps on nps.account_id = accounts.account_id
-    left join failed_payments on failed_payments.account_id = accounts.account_id
+    {%- for name, _, _, _ in signatures %}
+    left join {{ name }} on {{ name }}.account_id = accounts.account_id
+    {%- endfor %}
 ),
 
 {% if ns.full %}

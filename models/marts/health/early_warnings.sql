@@ -6,14 +6,7 @@
 -- state's look-back (recent + 7 x weeks days) holds the windows and the day before.
 {% set recent = var('early_warning_recent_days') %}
 {% set weeks = var('early_warning_baseline_weeks') %}
-{{
-    config(
-        materialized=account_day_materialization(),
-        incremental_strategy='account_scope',
-        scope_date_column='alert_date',
-        on_schema_change='fail',
-    )
-}}
+{{ account_day_mart_config('alert_date') }}
 {{ require_complete_account_scope() }}
 -- depends_on: {{ ref('int_account_daily_scope') }}
 

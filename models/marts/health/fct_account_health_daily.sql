@@ -9,14 +9,7 @@
 -- NPS or seat data to score (see DECISIONLOG.md).
 -- Incremental on DuckDB: rows from each account's rebuild_from (int_account_daily_scope)
 -- are replaced; the last event before the state's look-back comes from daily usage.
-{{
-    config(
-        materialized=account_day_materialization(),
-        incremental_strategy='account_scope',
-        scope_date_column='date',
-        on_schema_change='fail',
-    )
-}}
+{{ account_day_mart_config('date') }}
 {{ require_complete_account_scope() }}
 -- depends_on: {{ ref('int_account_daily_scope') }}, {{ ref('int_usage__account_daily') }}
 

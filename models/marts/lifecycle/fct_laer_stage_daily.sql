@@ -9,14 +9,7 @@
 --   prospect neither paid MRR nor a trial
 -- Incremental on DuckDB: rows from each account's rebuild_from are replaced; the day
 -- before it, in int_account_daily_state's look-back, gives the first previous_stage.
-{{
-    config(
-        materialized=account_day_materialization(),
-        incremental_strategy='account_scope',
-        scope_date_column='date',
-        on_schema_change='fail',
-    )
-}}
+{{ account_day_mart_config('date') }}
 {{ require_complete_account_scope() }}
 -- depends_on: {{ ref('int_account_daily_scope') }}
 
