@@ -149,10 +149,9 @@ def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[s
         "and table_type = 'BASE TABLE' order by table_name", [catalog, schema]).fetchall()]
 
 
-def _has_pending(con: duckdb.DuckDBPyConnection) -> bool:
+def _has_pending(con: duckdb.DuckDBPyConnection, catalog: str = "warehouse") -> bool:
     schema, table = PENDING_ACCOUNT_DAYS.split(".")
-    return bool(con.execute("select count(*) from information_schema.tables where table_catalog = 'warehouse' "
-                            "and table_schema = ? and table_name = ?", [schema, table]).fetchone()[0])  # type: ignore[index]
+    return table in _tables(con, catalog, schema)
 
 
 def _same_columns(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
@@ -165,9 +164,7 @@ def _same_columns(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
 
 def _clear_pending(wh: Warehouse) -> None:
     with duckdb.connect(str(wh.db)) as con:
-        schema, table = PENDING_ACCOUNT_DAYS.split(".")
-        if con.execute("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, table]).fetchone()[0]:  # type: ignore[index]
+        if _has_pending(con, catalog=wh.db.stem):
             con.execute(f"delete from {PENDING_ACCOUNT_DAYS}")
 
 

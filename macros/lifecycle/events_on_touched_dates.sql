@@ -1,18 +1,32 @@
-{#- CTEs `events` and `scoped` for the incremental usage models: on a full build every
-    event; on an incremental run, every event of the event dates that received events
-    in batches loaded since this model's last run (tracked in its max_batch_id), however
-    late they arrived. The model then recomputes exactly those dates.
-    The watermark and the dates are looked up before the query runs and written into it
-    as constants, so the engine skips the untouched parts of the event table (DuckDB's
-    zone maps, Spark's file statistics) instead of scanning all history. -#}
+{#- The incremental usage models recompute exactly the dates that received rows from
+    batches loaded since the model's last run (tracked in its max_batch_id), however late
+    they arrived (a fixed look-back window would silently miss older ones).
+
+    touched_dates_filter(relation, date_column, batch_column): the `where` condition on
+    `date_column` selecting those dates of `relation` (nothing on a full build). The
+    watermark and the dates are looked up before the query runs and written into it as
+    constants, so the engine skips the untouched parts of the table (DuckDB's zone maps,
+    Spark's file statistics) instead of scanning all history. -#}
+{% macro touched_dates_filter(relation, date_column, batch_column) -%}
+    {%- if not is_incremental() -%}
+        1 = 1
+    {%- elif not execute -%}
+        1 = 0
+    {%- else -%}
+        {%- set watermark = run_query("select coalesce(max(max_batch_id), 0) from " ~ this).columns[0].values()[0] -%}
+        {%- set dates = run_query("select distinct " ~ date_column ~ " from " ~ relation ~ " where " ~ batch_column
+                                  ~ " > " ~ watermark ~ " order by " ~ date_column).columns[0].values() -%}
+        {%- if dates -%}
+            {{ date_column }} in ({% for d in dates %}cast('{{ d }}' as date){{ ", " if not loop.last }}{% endfor %})
+        {%- else -%}
+            1 = 0
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- CTEs `events` and `scoped` for int_usage__active_members_daily: every event on a full
+    build; on an incremental run, every event of the touched event dates. -#}
 {% macro events_on_touched_dates() -%}
-{%- set touched = [] -%}
-{%- if is_incremental() and execute -%}
-    {%- set watermark = run_query("select coalesce(max(max_batch_id), 0) from " ~ this).columns[0].values()[0] -%}
-    {%- set dates = run_query("select distinct event_date from " ~ ref('stg_usage__events')
-                              ~ " where _batch_id > " ~ watermark ~ " order by event_date").columns[0].values() -%}
-    {%- for d in dates -%}{%- do touched.append("cast('" ~ d ~ "' as date)") -%}{%- endfor -%}
-{%- endif -%}
 events as (
     select * from {{ ref('stg_usage__events') }}
 ),
@@ -20,12 +34,6 @@ events as (
 scoped as (
     select events.*
     from events
-    {%- if is_incremental() %}
-    {%- if touched %}
-    where events.event_date in ({{ touched | join(', ') }})
-    {%- else %}
-    where 1 = 0
-    {%- endif %}
-    {%- endif %}
+    where {{ touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id') }}
 )
 {%- endmacro %}

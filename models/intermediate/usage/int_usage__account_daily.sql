@@ -12,21 +12,12 @@
         on_schema_change='fail',
     )
 }}
-{%- set touched = [] %}
-{%- if is_incremental() and execute %}
-    {%- set watermark = run_query("select coalesce(max(max_batch_id), 0) from " ~ this).columns[0].values()[0] %}
-    {%- set dates = run_query("select distinct activity_date from " ~ ref('int_usage__active_members_daily')
-                              ~ " where max_batch_id > " ~ watermark ~ " order by activity_date").columns[0].values() %}
-    {%- for d in dates %}{% do touched.append("cast('" ~ d ~ "' as date)") %}{% endfor %}
-{%- endif %}
 
 with
 
 members as (
     select * from {{ ref('int_usage__active_members_daily') }}
-    {%- if is_incremental() %}
-    where {% if touched %}activity_date in ({{ touched | join(', ') }}){% else %}1 = 0{% endif %}
-    {%- endif %}
+    where {{ touched_dates_filter(ref('int_usage__active_members_daily'), 'activity_date', 'max_batch_id') }}
 ),
 
 daily as (
