@@ -109,6 +109,9 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
     parquet_dir.mkdir()
     row_counts: dict[str, int] = {}
     with duckdb.connect() as con:
+        # marts are unordered tables: the Parquet writer need not keep the scan's row order
+        # (a quarter faster on the account-day marts)
+        con.execute("set preserve_insertion_order = false")
         con.execute(f"attach '{wh.db}' as warehouse (read_only)")
         marts = _tables(con, "warehouse", PUBLISHED_SCHEMA)
         incremental = previous is not None and (previous / "marts.duckdb").exists() and _has_pending(con)

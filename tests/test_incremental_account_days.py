@@ -147,7 +147,8 @@ def test_the_last_day_rebuilds_one_day_per_account_and_equals_a_full_build(timel
 def test_a_same_day_correction_rebuilds_exactly_the_two_accounts_it_touched(timeline) -> None:
     after = timeline["after_correction"]
     assert after[timeline["event_account"]] == (LATE_EVENT_DATE, False)  # from the late event's day
-    assert after[timeline["item_account"]] == (dt.date(1900, 1, 1), True)  # its MRR history changed
+    # its MRR interval now ends on the item's end day: nothing before that day changed
+    assert after[timeline["item_account"]] == (ITEM_ENDED, False)
     others = {r for a, (r, _) in after.items() if a not in (timeline["event_account"], timeline["item_account"])}
     assert others == {LAST + dt.timedelta(days=1)}  # nothing else to rebuild
 
@@ -207,9 +208,14 @@ def test_the_incremental_uniqueness_tests_catch_what_the_last_run_duplicated(tim
         # a day the last run rebuilt (the late event's account, from its day), twice
         con.execute("insert into marts.fct_laer_stage_daily select * from marts.fct_laer_stage_daily "
                     "where account_id = ? and date = ?", [timeline["event_account"], LAST])
-    proc = dbt(copy, LAST, root / "logs7", "test", "--select",
-               "unique_in_last_load_stg_usage__events_event_id", "unique_account_days_fct_laer_stage_daily_")
+        # the late event's day of daily usage, which the last run replaced, with one row twice
+        con.execute("insert into intermediate.int_usage__account_daily select * from intermediate.int_usage__account_daily "
+                    "where account_id = ? and activity_date = ?", [timeline["event_account"], LATE_EVENT_DATE])
+    daily_usage_test = "unique_in_replaced_partitions_int_usage__account_daily_account_id__activity_date__activity_date"
+    proc = dbt(copy, LAST, root / "logs7", "test", "--select", "unique_in_last_load_stg_usage__events_event_id",
+               "unique_account_days_fct_laer_stage_daily_", daily_usage_test)
     assert proc.returncode != 0
     assert "Failure in test unique_in_last_load_stg_usage__events_event_id" in proc.stdout
     assert "Failure in test unique_account_days_fct_laer_stage_daily_" in proc.stdout
-    assert proc.stdout.count("Got 1 result, configured to fail if != 0") == 2  # one duplicate each
+    assert f"Failure in test {daily_usage_test}" in proc.stdout
+    assert proc.stdout.count("Got 1 result, configured to fail if != 0") == 3  # one duplicate each

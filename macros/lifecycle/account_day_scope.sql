@@ -146,8 +146,15 @@
             {%- do run_query("create schema if not exists " ~ watermark.include(identifier=false)) -%}
             {%- set scope = succeeded['int_account_daily_scope'] -%}
             {%- set pending = account_day_unpublished_relation() -%}
-            {%- do run_query("create or replace table " ~ watermark ~ " as select account_id, inputs_signature, "
+            {%- do run_query("create or replace table " ~ watermark ~ " as select account_id, first_seen_date, attributes_signature, "
                              ~ "settings_signature, as_of_date, usage_batch_watermark from " ~ scope ~ " where is_current") -%}
+            {#- the inputs as this build saw them (built earlier in this invocation, unchanged since) -#}
+            {%- for input in account_day_inputs() -%}
+                {%- set node = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model')
+                               | selectattr('name', 'equalto', input.model) | first -%}
+                {%- do run_query("create or replace table " ~ account_day_input_snapshot_relation(input) ~ " as "
+                                 ~ account_day_input_rows(input, node.relation_name)) -%}
+            {%- endfor -%}
             {%- do run_query("create table if not exists " ~ pending ~ " (account_id varchar, rebuild_from date)") -%}
             {%- do run_query("insert into " ~ pending ~ " select account_id, rebuild_from from " ~ scope
                              ~ " where rebuild_from <= as_of_date or not is_current") -%}
@@ -168,4 +175,87 @@
         scope_date_column=date_column,
         on_schema_change='fail',
     ) }}
+{%- endmacro %}
+
+{#- The per-account inputs of the account-day grain. A run compares each with the copy
+    the last complete build left in ops (`account_day_input_snapshot_relation`) and
+    rebuilds an account from the first day a difference can reach: rows are paired by
+    account and key; a row present on one side only reaches from its earliest date; a
+    pair whose values differ from the earlier of their dates; a pair differing only in
+    dates from the earliest date that differs (an interval ended on 15 June changes
+    nothing before 15 June). Every rule of the chain reads these inputs forward in time
+    (a window [from, to), "in the last N days"), which is what makes this sound. -#}
+{% macro account_day_inputs() -%}
+    {{ return([
+        {'name': 'mrr', 'model': 'int_billing__account_mrr_intervals', 'key_columns': ['valid_from'],
+         'date_columns': ['valid_from', 'valid_to'], 'value_columns': ['mrr']},
+        {'name': 'seats', 'model': 'int_billing__account_seat_intervals', 'key_columns': ['valid_from'],
+         'date_columns': ['valid_from', 'valid_to'], 'value_columns': ['licensed_seats']},
+        {'name': 'activation', 'model': 'int_usage__activation', 'key_columns': [],
+         'date_columns': ['activation_date'], 'value_columns': []},
+        {'name': 'trials', 'model': 'int_billing__trials', 'key_columns': ['subscription_id'],
+         'date_columns': ['trial_start_date', 'trial_end_date', 'subscription_ended_date'], 'value_columns': []},
+        {'name': 'renewal_terms', 'model': 'int_billing__renewal_terms', 'key_columns': ['subscription_id', 'term_number'],
+         'date_columns': ['renewal_window_start', 'subscription_counting_end', 'term_end_date'], 'value_columns': []},
+        {'name': 'opportunities', 'model': 'int_crm__opportunity_windows', 'key_columns': ['opportunity_id'],
+         'date_columns': ['open_from', 'open_to', 'closed_date'], 'value_columns': ['opportunity_type', 'is_won']},
+        {'name': 'nps', 'model': 'stg_crm__nps_responses', 'key_columns': ['response_id'],
+         'date_columns': [to_date('responded_at')], 'value_columns': ['responded_at', 'score']},
+        {'name': 'failed_payments', 'model': 'int_billing__payments_usd', 'key_columns': ['money_id'],
+         'date_columns': ['money_date'], 'value_columns': [],
+         'filter': "money_kind = 'payment' and payment_status = 'failed'"},
+    ]) }}
+{%- endmacro %}
+
+{% macro account_day_input_snapshot_relation(input) -%}
+    {{ return(api.Relation.create(database=target.database, schema='ops',
+                                  identifier='account_day_input__' ~ input.name)) }}
+{%- endmacro %}
+
+{#- An input's rows as compared: account, key, its dates (date_0, date_1, …), the rest. -#}
+{% macro account_day_input_rows(input, relation) -%}
+select
+    account_id,
+    {{ row_signature(input.key_columns) if input.key_columns else "''" }} as input_key,
+    {%- for column in input.date_columns %}
+    {{ column }} as date_{{ loop.index0 }},
+    {%- endfor %}
+    {{ row_signature(input.value_columns) if input.value_columns else "''" }} as value_signature
+from {{ relation }}
+{%- if input.filter %}
+where {{ input.filter }}
+{%- endif %}
+{%- endmacro %}
+
+{#- Per account, the first day a difference between an input and its snapshot reaches
+    (see account_day_inputs). `least` skips nulls (DuckDB; the incremental grain's engine). -#}
+{% macro account_day_input_changes(input, relation) -%}
+{%- set n = input.date_columns | length -%}
+{%- set ns = namespace(current=[], previous=[], both=[], differing=[]) -%}
+{%- for i in range(n) -%}
+    {%- do ns.current.append('current_rows.date_' ~ i) -%}
+    {%- do ns.previous.append('previous_rows.date_' ~ i) -%}
+    {%- do ns.differing.append('case when current_rows.date_' ~ i ~ ' is distinct from previous_rows.date_' ~ i
+                               ~ ' then least(current_rows.date_' ~ i ~ ', previous_rows.date_' ~ i ~ ') end') -%}
+{%- endfor -%}
+select
+    coalesce(current_rows.account_id, previous_rows.account_id) as account_id,
+    min(case
+        when current_rows.account_id is null then least({{ ns.previous | join(', ') }})
+        when previous_rows.account_id is null then least({{ ns.current | join(', ') }})
+        when current_rows.value_signature <> previous_rows.value_signature
+            then least({{ (ns.current + ns.previous) | join(', ') }})
+        else least({{ ns.differing | join(', ') }})
+    end) as changed_from
+from ({{ account_day_input_rows(input, relation) }}) as current_rows
+full outer join {{ account_day_input_snapshot_relation(input) }} as previous_rows
+    on previous_rows.account_id = current_rows.account_id
+   and previous_rows.input_key = current_rows.input_key
+where current_rows.account_id is null
+   or previous_rows.account_id is null
+   or current_rows.value_signature <> previous_rows.value_signature
+   {%- for i in range(n) %}
+   or current_rows.date_{{ i }} is distinct from previous_rows.date_{{ i }}
+   {%- endfor %}
+group by coalesce(current_rows.account_id, previous_rows.account_id)
 {%- endmacro %}

@@ -67,6 +67,14 @@ flag_windows as (
     where previous_mrr > 0 and mrr > previous_mrr
 ),
 
+distinct_flag_windows as (
+    {#- equal windows (a won expansion closed on the day of an MRR increase) once: the two
+        window passes below must see the rows in the same order, which ties would not fix -#}
+    select distinct account_id, flag, window_from, window_to
+    from flag_windows
+    where window_from is not null and window_to is not null and window_to > window_from
+),
+
 flag_windows_ordered as (
     select
         account_id,
@@ -77,8 +85,7 @@ flag_windows_ordered as (
             partition by account_id, flag order by window_from, window_to
             rows between unbounded preceding and 1 preceding
         ) as reach_before
-    from flag_windows
-    where window_from is not null and window_to is not null and window_to > window_from
+    from distinct_flag_windows
 ),
 
 flag_windows_numbered as (

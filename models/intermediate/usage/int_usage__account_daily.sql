@@ -9,7 +9,7 @@
         incremental_strategy=('insert_overwrite' if target.type == 'spark' else 'delete+insert'),
         partition_by=('activity_date' if target.type == 'spark' else none),
         file_format=('parquet' if target.type == 'spark' else none),
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -27,7 +27,8 @@ daily as (
         cast(sum(case when member_type = 'user' then events else 0 end) as bigint) as events,
         count(case when member_type = 'user' then member_id end) as active_users,
         count(case when member_type = 'core_feature' then member_id end) as core_features_used,
-        max(max_batch_id) as max_batch_id
+        max(max_batch_id) as max_batch_id,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as _dbt_loaded_at
     from members
     group by account_id, activity_date
 )

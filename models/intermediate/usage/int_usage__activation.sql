@@ -1,9 +1,41 @@
 -- Activation (marts.md): within N days (default 30) of its first trial or paid day, the
 -- account had >= 3 distinct active users and used >= 3 distinct core features. The
 -- activation date is the day both thresholds were first reached inside that window.
-{% set window_days = var('activation_window_days') %}
-with
+--
+-- Incremental where the account-day grain is (DuckDB): a run recomputes the accounts
+-- whose window is new or moved, and those whose window holds a day that received usage
+-- from batches loaded since the last run (`usage_batch_watermark`); every account when
+-- the settings or this model's SQL changed (`settings_signature`). Accounts that lost
+-- their window are deleted after the insert. The member rows are read from the earliest
+-- recomputed window on, a constant, so the engine skips older history.
+{%- set window_days = var('activation_window_days') %}
+{%- set signature = local_md5(
+        window_days ~ '|' ~ var('activation_min_active_users') ~ '|' ~ var('activation_min_core_features')
+        ~ '|' ~ model.raw_code) %}
+{%- set incremental = account_days_incremental() %}
+{#- a table built before these columns existed is rebuilt as a whole (and gains them) -#}
+{%- set rescope = is_incremental() and execute
+        and 'settings_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{%- if rescope %}
+    {%- set touched = touched_dates_filter(ref('int_usage__active_members_daily'), 'activity_date', 'max_batch_id',
+                                           watermark_column='usage_batch_watermark') %}
+{%- endif %}
+{{
+    config(
+        materialized=account_day_materialization(),
+        unique_key='account_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook=([
+            "delete from {{ this }} where account_id not in (
+                select account_id from {{ ref('int_billing__trials') }}
+                union all
+                select account_id from {{ ref('int_billing__account_mrr_intervals') }} where mrr > 0)"
+        ] if incremental else []),
+    )
+}}
 
+{%- set windows_and_scope %}
 trials as (
     select account_id, min(trial_start_date) as first_trial_date
     from {{ ref('int_billing__trials') }}
@@ -31,8 +63,58 @@ starts as (
         on paid.account_id = trials.account_id
 ),
 
+{%- if rescope %}
+
+previous as (
+    select account_id, activation_window_start, settings_signature
+    from {{ this }}
+),
+
+touched_dates as (
+    select distinct activity_date
+    from {{ ref('int_usage__active_members_daily') }}
+    where {{ touched }}
+),
+
+recomputed as (
+    select starts.*
+    from starts
+    left join previous
+        on previous.account_id = starts.account_id
+    where previous.account_id is null
+       or previous.activation_window_start <> starts.activation_window_start
+       or previous.settings_signature <> '{{ signature }}'
+       or exists (
+           select 1
+           from touched_dates
+           where touched_dates.activity_date >= starts.activation_window_start
+             and touched_dates.activity_date < {{ add_days('starts.activation_window_start', window_days) }}
+       )
+)
+{%- else %}
+
+recomputed as (
+    select * from starts
+)
+{%- endif %}
+{%- endset %}
+
+{#- the earliest day any recomputed window reads (none: nothing to recompute) -#}
+{%- set members_from = none %}
+{%- if rescope %}
+    {%- set members_from = run_query("with " ~ windows_and_scope
+                                     ~ " select min(activation_window_start) from recomputed").columns[0].values()[0] %}
+{%- endif %}
+
+with
+
+{{ windows_and_scope }},
+
 members as (
     select * from {{ ref('int_usage__active_members_daily') }}
+    {%- if rescope %}
+    where {% if members_from is none %}1 = 0{% else %}activity_date >= cast('{{ members_from }}' as date){% endif %}
+    {%- endif %}
 ),
 
 first_seen_in_window as (
@@ -42,10 +124,10 @@ first_seen_in_window as (
         members.member_id,
         min(members.activity_date) as first_seen_date
     from members
-    inner join starts
-        on starts.account_id = members.account_id
-    where members.activity_date >= starts.activation_window_start
-      and members.activity_date < {{ add_days('starts.activation_window_start', window_days) }}
+    inner join recomputed
+        on recomputed.account_id = members.account_id
+    where members.activity_date >= recomputed.activation_window_start
+      and members.activity_date < {{ add_days('recomputed.activation_window_start', window_days) }}
     group by members.account_id, members.member_type, members.member_id
 ),
 
@@ -71,11 +153,21 @@ threshold_dates as (
     group by account_id
 ),
 
+batch_watermark as (
+    {#- every batch whose member rows this run has seen: on an incremental run those above
+        the previous watermark are all on the touched dates -#}
+    select max(max_batch_id) as usage_batch_watermark
+    from {{ ref('int_usage__active_members_daily') }}
+    {%- if rescope %}
+    where {{ touched }}
+    {%- endif %}
+),
+
 final as (
     select
-        starts.account_id,
-        starts.activation_window_start,
-        {{ add_days('starts.activation_window_start', window_days - 1) }} as activation_window_end,
+        recomputed.account_id,
+        recomputed.activation_window_start,
+        {{ add_days('recomputed.activation_window_start', window_days - 1) }} as activation_window_end,
         coalesce(threshold_dates.active_users_in_window, 0) as active_users_in_window,
         coalesce(threshold_dates.core_features_in_window, 0) as core_features_in_window,
         case
@@ -84,12 +176,22 @@ final as (
                 then threshold_dates.users_threshold_date
             else threshold_dates.features_threshold_date
         end as activation_date
-    from starts
+    from recomputed
     left join threshold_dates
-        on threshold_dates.account_id = starts.account_id
+        on threshold_dates.account_id = recomputed.account_id
 )
 
 select
-    *,
-    activation_date is not null as is_activated
+    final.*,
+    final.activation_date is not null as is_activated,
+    {%- if rescope %}
+    coalesce(
+        batch_watermark.usage_batch_watermark,
+        (select max(usage_batch_watermark) from {{ this }})
+    ) as usage_batch_watermark,
+    {%- else %}
+    batch_watermark.usage_batch_watermark,
+    {%- endif %}
+    '{{ signature }}' as settings_signature
 from final
+cross join batch_watermark

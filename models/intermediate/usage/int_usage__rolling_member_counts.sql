@@ -14,11 +14,13 @@ with
 {%- set all_full = false %}
 {%- if execute and model.resource_type == 'model' %}
     {%- set partial_from = run_query("select min(rebuild_from) from " ~ ref('int_account_daily_scope')
-                                     ~ " where not is_full_rebuild").columns[0].values()[0] %}
+                                     ~ " where is_current and not is_full_rebuild").columns[0].values()[0] %}
     {%- set all_full = partial_from is none %}
 {%- endif %}
 scope as (
+    {#- an account gone since the last build has no days to count -#}
     select account_id, rebuild_from, is_full_rebuild from {{ ref('int_account_daily_scope') }}
+    where is_current
 ),
 
 members as (
