@@ -275,3 +275,30 @@ def test_crash_while_loading_parquet_files_together_leaves_nothing(landing: Path
     assert rows(con, "select count(*) from information_schema.tables where table_name = 'usage__events'") == [(0,)]
     assert [r.status for r in load_landing(con, landing).results] == ["loaded", "loaded"]
     assert rows(con, "select event_id, _batch_id from raw.usage__events order by 1") == [("e1", 1), ("e2", 2)]
+
+
+def test_a_settled_file_seen_before_is_not_read_again_but_a_rewritten_one_is(landing: Path, con, monkeypatch) -> None:
+    import os
+
+    from laer.ingest.files import LandingFile
+
+    f = write(landing, "billing/plans/a.csv", PLANS_HEADER + "p1,platform,Growth,month,1,4900,usd,false,2024-01-01T10:00:00Z\n")
+    hour_ago = f.stat().st_mtime_ns - 3600 * 10**9
+    os.utime(f, ns=(hour_ago, hour_ago))
+    load_landing(con, landing)
+    real_hash = LandingFile.content_hash
+    hashed: list[str] = []
+
+    def counting_hash(self: LandingFile) -> str:
+        hashed.append(self.relpath)
+        return real_hash(self)
+
+    monkeypatch.setattr(LandingFile, "content_hash", counting_hash)
+    again = load_landing(con, landing)
+    assert [r.status for r in again.results] == ["skipped"] and hashed == []  # size and time matched: not read
+    # rewritten with the same size: its modification time changed, so it is read and judged by content
+    f.write_text(PLANS_HEADER + "p1,platform,Growth,month,1,5900,usd,false,2024-02-01T10:00:00Z\n")
+    os.utime(f, ns=(hour_ago + 10**9, hour_ago + 10**9))
+    changed = load_landing(con, landing)
+    assert hashed == ["billing/plans/a.csv"]
+    assert [(r.status, r.batch_id) for r in changed.results] == [("loaded", 2)]

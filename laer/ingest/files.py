@@ -16,6 +16,8 @@ class LandingFile:
     entity: Entity
     fmt: str  # csv | parquet | jsonl
     compressed: bool
+    size: int  # bytes, when discovered
+    modified_ns: int  # modification time in ns, when discovered
 
     def content_hash(self) -> str:
         with self.path.open("rb") as fh:
@@ -55,6 +57,7 @@ def discover(landing: Path) -> Discovery:
         if fmt is None:
             warnings.append(f"{rel}: unsupported file type (expected one of {', '.join(FILE_SUFFIXES)}); ignored")
             continue
-        files.append(LandingFile(p, rel, BY_PATH[(parts[0], parts[1])], fmt[0], fmt[1]))
+        stat = p.stat()
+        files.append(LandingFile(p, rel, BY_PATH[(parts[0], parts[1])], fmt[0], fmt[1], stat.st_size, stat.st_mtime_ns))
     files.sort(key=lambda f: f.relpath)
     return Discovery(files, warnings)

@@ -23,6 +23,7 @@ from laer.ingest.files import LandingFile, discover
 
 RAW = "raw"
 LEDGER = f"{RAW}._load_ledger"
+RACY_SECONDS = 2  # a file modified less than this before it was hashed is hashed again next time
 LINEAGE = ("_source_file", "_batch_id", "_loaded_at", "_row_number")
 SQL_TYPES = {
     ColType.STRING: "varchar",
@@ -107,8 +108,10 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
             error_column varchar,
             error_row bigint,
             error_count bigint,
-            warnings varchar                -- JSON list of warnings (drift, unknown enum values)
+            warnings varchar,               -- JSON list of warnings (drift, unknown enum values)
+            modified_ns bigint              -- the file's modification time when hashed
         )""")
+    con.execute(f"alter table {LEDGER} add column if not exists modified_ns bigint")  # ledgers from before
     con.execute(f"""
         create or replace view {RAW}.quarantine as
         select l.* from {LEDGER} l
@@ -143,7 +146,7 @@ def _stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
                     f"file_row_number + 1 as _row from read_parquet({_lit(path)}, file_row_number = true)")
         return
     if f.fmt == "csv":
-        if f.path.stat().st_size == 0:
+        if f.size == 0:
             raise Rejected("empty file: no header row")
         con.execute(
             f"create temp table _stage as select * from read_csv({_lit(path)}, header = true, "
@@ -321,11 +324,11 @@ def _record(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_i
             rows: int | None, message: str, warnings: list[str], loaded_at: dt.datetime,
             rejection: Rejected | None = None) -> None:
     con.execute(
-        f"insert into {LEDGER} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [batch_id, f.relpath, f.entity.source, f.entity.name, digest, f.path.stat().st_size, rows,
+        f"insert into {LEDGER} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, f.relpath, f.entity.source, f.entity.name, digest, f.size, rows,
          loaded_at, status, message, rejection.column if rejection else None,
          rejection.row if rejection else None, rejection.count if rejection else None,
-         json.dumps(warnings, ensure_ascii=False) if warnings else None])
+         json.dumps(warnings, ensure_ascii=False) if warnings else None, f.modified_ns])
 
 
 def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int,
@@ -464,7 +467,8 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
     files_table = pa.table({
         "filename": [str(c.file.path) for c in chunk], "relpath": [c.file.relpath for c in chunk],
         "batch_id": [c.batch_id for c in chunk], "content_hash": [c.digest for c in chunk],
-        "size_bytes": [c.file.path.stat().st_size for c in chunk], "row_count": [c.rows for c in chunk],
+        "size_bytes": [c.file.size for c in chunk], "modified_ns": [c.file.modified_ns for c in chunk],
+        "row_count": [c.rows for c in chunk],
     })
     con.register("_chunk_files", files_table)
     con.execute("begin transaction")
@@ -482,8 +486,9 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
             if before_commit:
                 before_commit(c.file)
         con.execute(
-            f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, row_count, loaded_at, status, message) "
-            f"select batch_id, relpath, ?, ?, content_hash, size_bytes, row_count, ?, 'loaded', 'loaded' from _chunk_files",
+            f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, row_count, loaded_at, "
+            f"status, message, modified_ns) select batch_id, relpath, ?, ?, content_hash, size_bytes, row_count, ?, "
+            f"'loaded', 'loaded', modified_ns from _chunk_files",
             [entity.source, entity.name, loaded_at])
         con.execute("commit")
     except BaseException:
@@ -495,16 +500,22 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
 
 
 def plan_batches(files: Iterable[LandingFile], entities: Iterable[str] | None, seen: set[tuple[str, str]],
-                 last_batch: int) -> list[tuple[LandingFile, str, int | None]]:
+                 last_batch: int, known: dict[tuple[str, int, int], str] | None = None,
+                 ) -> list[tuple[LandingFile, str, int | None]]:
     """Every file's fate before anything loads, the same for DuckDB and Spark: (file, content
     hash, None) when its path and content were loaded before, else its new batch id, counted
-    on from ``last_batch`` in lexical order of the path. ``seen`` gains the new files."""
+    on from ``last_batch`` in lexical order of the path. ``seen`` gains the new files.
+
+    ``known`` maps (path, size, modification time) of files hashed before to their hash: a
+    file whose path, size and modification time all match is not read again (the test
+    rsync and make use; a rewrite changes the modification time). Every other file is
+    hashed and judged by its content."""
     wanted = set(entities) if entities is not None else None
     plan: list[tuple[LandingFile, str, int | None]] = []
     for f in files:
         if wanted is not None and f.entity.table not in wanted:
             continue
-        digest = f.content_hash()
+        digest = (known or {}).get((f.relpath, f.size, f.modified_ns)) or f.content_hash()
         if (f.relpath, digest) in seen:
             plan.append((f, digest, None))
         else:
@@ -521,9 +532,14 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
     con.execute("set TimeZone = 'UTC'")
     ensure_ledger(con)
     found = discover(Path(landing))
-    seen = {(p, h) for p, h in con.execute(f"select path, content_hash from {LEDGER}").fetchall()}
+    # a modification time within the last seconds before hashing does not prove the content:
+    # the file may have been written again in the same clock tick ("racy git")
+    ledger = con.execute(f"select path, content_hash, size_bytes, modified_ns, "
+                         f"modified_ns < epoch_ns(loaded_at) - {RACY_SECONDS * 10**9} from {LEDGER}").fetchall()
+    seen = {(p, h) for p, h, _, _, _ in ledger}
+    known = {(p, size, ns): h for p, h, size, ns, settled in ledger if settled}
     last_batch = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
-    plan = plan_batches(found.files, entities, seen, last_batch)
+    plan = plan_batches(found.files, entities, seen, last_batch, known)
     clean = _parquet_candidates(con, [(f, d, b) for f, d, b in plan if b is not None])
 
     results: list[FileResult] = []

@@ -262,7 +262,7 @@ def _settle(p: _Planned, loaded_at: dt.datetime, *, rows: int = 0, warnings: lis
             rejection: Rejected | None = None) -> tuple[tuple, FileResult]:
     """One file's ledger row and result: loaded with its row count, or quarantined with the reason."""
     f = p.file
-    base = (p.batch_id, f.relpath, f.entity.source, f.entity.name, p.digest, f.path.stat().st_size)
+    base = (p.batch_id, f.relpath, f.entity.source, f.entity.name, p.digest, f.size)
     if rejection is None:
         noted = json.dumps(warnings, ensure_ascii=False) if warnings else None
         return ((*base, rows, loaded_at, "loaded", "loaded", None, None, None, noted),
