@@ -302,3 +302,25 @@ def test_a_settled_file_seen_before_is_not_read_again_but_a_rewritten_one_is(lan
     changed = load_landing(con, landing)
     assert hashed == ["billing/plans/a.csv"]
     assert [(r.status, r.batch_id) for r in changed.results] == [("loaded", 2)]
+
+
+def test_csv_files_load_together_and_a_bad_one_is_quarantined_alone(landing: Path, con) -> None:
+    good = "p1,platform,Growth,month,1,4900,usd,false,2024-01-01T10:00:00Z\np2,platform,Pro,year,1,49000,usd,false,2024-01-01T10:00:00Z\n"
+    write(landing, "billing/plans/2024-01.csv", PLANS_HEADER + good)
+    write(landing, "billing/plans/2024-02.csv", PLANS_HEADER + "p3,platform,Max,month,1,9900,usd,false,2024-02-01T10:00:00Z\n"
+          + "p4,platform,Bad,month,1,12.5,usd,false,2024-02-01T10:00:00Z\n")
+    write(landing, "billing/plans/2024-03.csv", PLANS_HEADER)  # header only: loads zero rows
+    write(landing, "billing/plans/2024-04.csv", PLANS_HEADER + "p5,platform,Team,month,1,1900,gbp,false,2024-04-01T10:00:00Z\n")
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status, r.batch_id) for r in report.results] == [
+        ("billing/plans/2024-01.csv", "loaded", 1), ("billing/plans/2024-03.csv", "loaded", 3),
+        ("billing/plans/2024-04.csv", "loaded", 4), ("billing/plans/2024-02.csv", "quarantined", 2)]
+    # the bad file names its row and column, and nothing of it (not even its good first row) is loaded
+    assert ledger(con) == [(1, "billing/plans/2024-01.csv", "loaded", 2, None, None, None),
+                           (2, "billing/plans/2024-02.csv", "quarantined", None, "unit_amount", 2, 1),
+                           (3, "billing/plans/2024-03.csv", "loaded", 0, None, None, None),
+                           (4, "billing/plans/2024-04.csv", "loaded", 1, None, None, None)]
+    # lineage per file: row numbers count each file's own lines
+    assert rows(con, "select plan_id, _source_file, _batch_id, _row_number from raw.billing__plans order by plan_id") == [
+        ("p1", "billing/plans/2024-01.csv", 1, 1), ("p2", "billing/plans/2024-01.csv", 1, 2),
+        ("p5", "billing/plans/2024-04.csv", 4, 1)]

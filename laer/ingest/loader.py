@@ -10,7 +10,9 @@ file whose path and content hash were seen before is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gzip
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -261,18 +263,28 @@ def _conversion(col: Column, src: str, src_type: str) -> str:
 TYPED_PREFIX = "__laer_typed__"
 
 
-def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str, str], dict[str, str], list[str], int]:
-    """Check the staged file; returns (contract column -> SQL, extra columns, warnings, rows)."""
-    stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k != "_row"}
+@dataclass(frozen=True)
+class _Conversion:
+    """How a staged file's text columns become the contract's typed columns."""
+
+    conv: dict[str, str]  # contract column -> its typed column in _typed
+    typed: list[str]  # select expressions adding the typed columns
+    checks: list[tuple[Column, str]]  # (column, source column) whose bad values are counted
+    aggs: list[str]  # count(*), then per check: bad count, first bad row; then unknown enum values
+    enum_cols: list[Column]
+    extra: dict[str, str]  # columns outside the contract (kept as text)
+
+
+def _plan_conversion(entity: Entity, stage_cols: dict[str, str]) -> _Conversion:
+    """Rejects a file without a required column; else what to convert and check."""
     by_lower = {k.strip().lower(): k for k in stage_cols}
-    entity = f.entity
     missing = [c.name for c in entity.required if c.name not in by_lower]
     if missing:
         found = ", ".join(stage_cols) or "none"
         raise Rejected(f"missing required column(s): {', '.join(missing)} (columns found: {found})", column=missing[0])
     conv: dict[str, str] = {}
     typed: list[str] = []
-    checks: list[tuple[Column, str, str]] = []
+    checks: list[tuple[Column, str]] = []
     aggs: list[str] = ["count(*)"]
     for col in entity.columns:
         src = by_lower.get(col.name)
@@ -285,39 +297,50 @@ def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str,
         if col.required:
             bad = f"({qi(src)} is null or {conv[col.name]} is null)"
         if col.type is not ColType.STRING or col.required:
-            checks.append((col, src, bad))
+            checks.append((col, src))
             aggs += [f"count(*) filter (where {bad})", f"min(_row) filter (where {bad})"]
-    for col in entity.columns:
-        if col.enum and col.name in conv:
-            val = f"lower({qi(by_lower[col.name])})" if col.case_insensitive else qi(by_lower[col.name])
-            known = ", ".join(_lit(v) for v in col.enum)
-            aggs.append(f"list(distinct {val} order by {val}) filter (where {val} is not null and {val} not in ({known}))")
-    con.execute(f"create temp table _typed as select *, {', '.join(typed) or 'null as _none'} from _stage")
-    result = con.execute(f"select {', '.join(aggs)} from _typed").fetchone()
-    assert result is not None
-    n_rows = int(result[0])
+    enum_cols = [c for c in entity.columns if c.enum and c.name in conv]
+    for col in enum_cols:
+        val = f"lower({qi(by_lower[col.name])})" if col.case_insensitive else qi(by_lower[col.name])
+        known = ", ".join(_lit(v) for v in col.enum)
+        aggs.append(f"list(distinct {val} order by {val}) filter (where {val} is not null and {val} not in ({known}))")
+    known_lower = {c.name for c in entity.columns}
+    extra = {k: v for k, v in stage_cols.items() if k.strip().lower() not in known_lower}
+    return _Conversion(conv, typed, checks, aggs, enum_cols, extra)
+
+
+def _outcome(plan: _Conversion, result: tuple) -> tuple[list[tuple[int, Column, str, int]], list[str], int]:
+    """From one row of ``plan.aggs``: (failures as (first row, column, source, count), warnings, rows)."""
     failures = []
-    for i, (col, src, _bad) in enumerate(checks):
+    for i, (col, src) in enumerate(plan.checks):
         count, first = result[1 + 2 * i], result[2 + 2 * i]
         if count:
             failures.append((first, col, src, count))
+    warnings: list[str] = []
+    for col, unknown in zip(plan.enum_cols, result[1 + 2 * len(plan.checks):], strict=True):
+        if unknown:
+            warnings.append(f"column {col.name}: unknown value(s) {', '.join(map(repr, unknown[:5]))} kept")
+    if plan.extra:
+        warnings.append(f"schema drift: extra column(s) {', '.join(plan.extra)} kept in raw")
+    return failures, warnings, int(result[0])
+
+
+def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str, str], dict[str, str], list[str], int]:
+    """Check the staged file; returns (contract column -> SQL, extra columns, warnings, rows)."""
+    stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k != "_row"}
+    plan = _plan_conversion(f.entity, stage_cols)
+    con.execute(f"create temp table _typed as select *, {', '.join(plan.typed) or 'null as _none'} from _stage")
+    result = con.execute(f"select {', '.join(plan.aggs)} from _typed").fetchone()
+    assert result is not None
+    failures, warnings, n_rows = _outcome(plan, result)
     if failures:
-        failures.sort(key=lambda x: (x[0], [c.name for c in entity.columns].index(x[1].name)))
+        order = [c.name for c in f.entity.columns]
+        failures.sort(key=lambda x: (x[0], order.index(x[1].name)))
         first, col, src, count = failures[0]
         value = con.execute(f"select cast({qi(src)} as varchar) from _stage where _row = ?", [first]).fetchone()
         raise bad_value(f.fmt, first, col, count, None if value is None else value[0],
                         [x[1].name for x in failures[1:]])
-    warnings: list[str] = []
-    enum_results = result[1 + 2 * len(checks):]
-    enum_cols = [c for c in entity.columns if c.enum and c.name in conv]
-    for col, unknown in zip(enum_cols, enum_results, strict=True):
-        if unknown:
-            warnings.append(f"column {col.name}: unknown value(s) {', '.join(map(repr, unknown[:5]))} kept")
-    known_lower = {c.name for c in entity.columns}
-    extra = {k: v for k, v in stage_cols.items() if k.strip().lower() not in known_lower}
-    if extra:
-        warnings.append(f"schema drift: extra column(s) {', '.join(extra)} kept in raw")
-    return conv, extra, warnings, n_rows
+    return plan.conv, plan.extra, warnings, n_rows
 
 
 def _record(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int, *, status: str,
@@ -499,6 +522,103 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
     return [FileResult(c.file.relpath, entity.table, "loaded", c.rows, c.batch_id, "loaded") for c in chunk]
 
 
+CSV_CHUNK_FILES = 256
+FILE_COLUMN = "__laer_landing_file"
+
+
+def _csv_header(f: LandingFile) -> bytes | None:
+    """The header line of a CSV file (None when it has none or cannot be read)."""
+    if f.size == 0:
+        return None
+    try:
+        with (gzip.open(f.path, "rb") if f.compressed else f.path.open("rb")) as fh:
+            return fh.readline() or None
+    except (OSError, EOFError):
+        return None
+
+
+def _load_csv_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[LandingFile, str, int]],
+                    before_commit: Callable[[LandingFile], None] | None,
+                    raw_columns: dict[str, dict[str, str]]) -> tuple[list[FileResult], list[tuple[LandingFile, str, int]]]:
+    """Load CSV files of one entity with the same header with one multi-file read, in one
+    transaction: (results of the loaded files, files left for the per-file path).
+
+    The checks are those of the per-file path, counted per file. A file with any bad
+    value, or a chunk the reader cannot parse, is left to the per-file path, which loads
+    or quarantines it alone and names its row and column. Each file stays atomic and
+    keeps its own batch id, ledger row and lineage (row numbers follow the file)."""
+    import pyarrow as pa
+
+    entity, compressed = chunk[0][0].entity, chunk[0][0].compressed
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    files = "[" + ", ".join(_lit(str(f.path)) for f, _, _ in chunk) + "]"
+    ordered = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
+    con.execute("set preserve_insertion_order = true")  # rowids follow each file's lines
+    con.execute("begin transaction")
+    try:
+        try:
+            con.execute(
+                f"create temp table _stage_src as select * from read_csv({files}, header = true, all_varchar = true, "
+                f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, auto_detect = true, "
+                f"compression = '{'gzip' if compressed else 'none'}', filename = {_lit(FILE_COLUMN)})")
+            con.execute(f"create temp table _stage as select *, row_number() over (partition by {qi(FILE_COLUMN)} "
+                        f"order by rowid) as _row from _stage_src")
+            stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k not in ("_row", FILE_COLUMN)}
+            plan = _plan_conversion(entity, stage_cols)
+        except (duckdb.Error, Rejected):
+            con.execute("rollback")
+            return [], chunk
+        con.execute(f"create temp table _typed as select *, {', '.join(plan.typed) or 'null as _none'} from _stage")
+        outcomes = {r[0]: _outcome(plan, r[1:]) for r in con.execute(
+            f"select {qi(FILE_COLUMN)}, {', '.join(plan.aggs)} from _typed group by {qi(FILE_COLUMN)}").fetchall()}
+        no_rows = _outcome(plan, (0, *([0, None] * len(plan.checks)), *([None] * len(plan.enum_cols))))
+        good = [(f, d, b, *outcomes.get(str(f.path), no_rows)[1:]) for f, d, b in chunk
+                if not outcomes.get(str(f.path), no_rows)[0]]
+        retry = [(f, d, b) for f, d, b in chunk if outcomes.get(str(f.path), no_rows)[0]]
+        if not good:
+            con.execute("rollback")
+            return [], retry
+        if entity.table not in raw_columns:
+            ensure_raw_table(con, entity)
+            raw_columns[entity.table] = _columns(con, f"{RAW}.{entity.table}")
+        added = [name for name in plan.extra if name not in raw_columns[entity.table]]
+        for name in added:
+            con.execute(f"alter table {RAW}.{entity.table} add column {qi(name)} varchar")
+        con.register("_chunk_files", pa.table({
+            "filename": [str(f.path) for f, *_ in good], "relpath": [f.relpath for f, *_ in good],
+            "batch_id": [b for _, _, b, _, _ in good], "content_hash": [d for _, d, _, _, _ in good],
+            "size_bytes": [f.size for f, *_ in good], "modified_ns": [f.modified_ns for f, *_ in good],
+            "row_count": [n for *_, n in good],
+            "warnings": [json.dumps(w, ensure_ascii=False) if w else None for _, _, _, w, _ in good],
+        }))
+        targets = [*plan.conv, *plan.extra, *LINEAGE]
+        values = [*plan.conv.values(), *(f"cast(t.{qi(k)} as varchar)" for k in plan.extra), "m.relpath", "m.batch_id",
+                  f"cast({_lit(loaded_at.isoformat())} as timestamp)", "t._row"]
+        con.execute(f"insert into {RAW}.{entity.table} ({', '.join(map(qi, targets))}) "
+                    f"select {', '.join(values)} from _typed as t join _chunk_files as m on m.filename = t.{qi(FILE_COLUMN)}")
+        for f, *_ in good:
+            if before_commit:
+                before_commit(f)
+        con.execute(
+            f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, row_count, loaded_at, "
+            f"status, message, warnings, modified_ns) select batch_id, relpath, ?, ?, content_hash, size_bytes, "
+            f"row_count, ?, 'loaded', 'loaded', warnings, modified_ns from _chunk_files",
+            [entity.source, entity.name, loaded_at])
+        con.execute("commit")
+        raw_columns[entity.table].update(dict.fromkeys(added, "VARCHAR"))
+    except BaseException:
+        con.execute("rollback")
+        raw_columns.pop(entity.table, None)  # the rollback may have undone a create/alter
+        raise
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("_chunk_files")
+        con.execute("drop table if exists temp._typed; drop table if exists temp._stage; "
+                    "drop table if exists temp._stage_src")
+        con.execute(f"set preserve_insertion_order = {ordered}")
+    return [FileResult(f.relpath, entity.table, "loaded", n, b, "loaded", w) for f, _, b, w, n in good], retry
+
+
 def plan_batches(files: Iterable[LandingFile], entities: Iterable[str] | None, seen: set[tuple[str, str]],
                  last_batch: int, known: dict[tuple[str, int, int], str] | None = None,
                  ) -> list[tuple[LandingFile, str, int | None]]:
@@ -558,11 +678,37 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
             raw_columns.pop(chunk[0].file.entity.table, None)
             chunk.clear()
 
+    csv_chunk: list[tuple[LandingFile, str, int]] = []
+    csv_key: tuple[str, bool, bytes] | None = None
+
+    def flush_csv() -> None:
+        nonlocal csv_key
+        if csv_chunk:
+            done, retry = _load_csv_chunk(con, csv_chunk, before_commit, raw_columns) if len(csv_chunk) > 1 \
+                else ([], list(csv_chunk))
+            for res in done:
+                emit(res)
+            for f, digest, batch in retry:
+                emit(load_file(con, f, digest, batch, before_commit, raw_columns))
+            csv_chunk.clear()
+        csv_key = None
+
     for f, digest, batch in plan:
         if batch is None:
             flush()
+            flush_csv()
             emit(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
             continue
+        header = _csv_header(f) if f.fmt == "csv" else None
+        if header is not None:
+            flush()
+            key = (f.entity.table, f.compressed, header)
+            if csv_key != key or len(csv_chunk) >= CSV_CHUNK_FILES:
+                flush_csv()
+            csv_key = key
+            csv_chunk.append((f, digest, batch))
+            continue
+        flush_csv()
         ok = clean.get(f.relpath)
         if ok is not None and chunk and (chunk[0].file.entity != ok.file.entity or chunk[0].schema != ok.schema):
             flush()
@@ -574,4 +720,5 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
         flush()
         emit(load_file(con, f, digest, batch, before_commit, raw_columns))
     flush()
+    flush_csv()
     return LoadReport(results, found.warnings)
