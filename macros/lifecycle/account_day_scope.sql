@@ -2,10 +2,11 @@
     early_warnings): what a run rebuilds, and the bookkeeping that makes it safe.
 
     int_account_daily_scope says, per account, from which day on its rows are rebuilt
-    (`rebuild_from`) and from which day its state is read (`read_from`, the look-back of
-    the rolling windows). The account-day stages (billing → flags → state) hold only the
-    days from read_from; the marts delete their rows from rebuild_from and insert the
-    rebuilt ones (incremental strategy `account_scope`).
+    (`rebuild_from`), from which day its state is read (`read_from`, the day before: the
+    previous stage, "was it alerting") and from which day the early warning reads daily
+    events for its windows (`events_from`). The account-day stages (billing → flags →
+    state) hold only the days from read_from; the marts delete their rows from
+    rebuild_from and insert the rebuilt ones (incremental strategy `account_scope`).
 
     After a dbt invocation in which the scope and all three marts succeeded, on-run-end
     stores what they were built from (`record_account_day_watermark`); the next scope
@@ -38,8 +39,8 @@
     {{ return(api.Relation.create(database=target.database, schema='ops', identifier='account_day_unpublished')) }}
 {%- endmacro %}
 
-{#- The look-back the marts need before the first rebuilt day: the early warning's
-    baseline window (recent days + baseline weeks) plus one day for "was it alerting". -#}
+{#- The daily events the early warning reads before the first rebuilt day: its windows
+    (recent days + baseline weeks) for the day before it ("was it alerting"). -#}
 {% macro account_day_lookback_days() -%}
     {{ return(var('early_warning_recent_days') + 7 * var('early_warning_baseline_weeks')) }}
 {%- endmacro %}

@@ -1,6 +1,7 @@
 -- Which account-days this run rebuilds (see macros/lifecycle/account_day_scope.sql).
--- Per account: rebuild_from, the first day whose rows are rebuilt, and read_from, the
--- first day of state the rolling windows read. Everything is rebuilt (from 1900-01-01)
+-- Per account: rebuild_from, the first day whose rows are rebuilt; read_from, the first
+-- day of state (the day before: previous stage, "was it alerting"); events_from, the
+-- first day of events the early warning's windows read. Everything is rebuilt (from 1900-01-01)
 -- on a full refresh, without a watermark and input snapshots of a complete earlier
 -- build, when a mart is missing, when the settings or the code of the chain changed, or
 -- when the as-of date moved back; an account's every day when it is gone; every day it
@@ -138,7 +139,8 @@ final as (
         scoped.first_seen_date,
         scoped.is_current,
         scoped.rebuild_from,
-        {{ add_days('scoped.rebuild_from', -account_day_lookback_days()) }} as read_from,
+        {{ add_days('scoped.rebuild_from', -1) }} as read_from,
+        {{ add_days('scoped.rebuild_from', -account_day_lookback_days()) }} as events_from,
         scoped.rebuild_from = {{ account_day_start_date() }} as is_full_rebuild,
         scoped.attributes_signature,
         '{{ settings_signature }}' as settings_signature,

@@ -2,9 +2,9 @@
 -- MRR, seats, trial, usage and the windows the LAER and health rules test.
 -- Stage 3 of 3 (see int_account_daily_billing for why there are stages): stage 2 plus
 -- the rolling distinct active users / core features (step functions per account) and
--- the day's events. Like stages 1 and 2 it holds the days from each account's read_from
--- (every day on a full build): the marts read their look-back from it. The rolling counts
--- are computed from rebuild_from on (null on look-back days, where no rule reads them).
+-- the day's events. Like stages 1 and 2 it holds the days from each account's read_from,
+-- the day before its first rebuilt day (every day on a full build). The rolling counts
+-- are computed from rebuild_from on (null on the day before, where no rule reads them).
 with
 
 flags as (

@@ -2,42 +2,79 @@
 -- below its average weekly events over the 4 weeks before (baseline >= 20 events/week).
 -- One row per episode: the first day the condition holds after a day it did not. The
 -- comparison is exact in integers: (baseline_28d - 4 x last_7d) x 100 >= 50 x baseline_28d.
--- Incremental on DuckDB: episodes from each account's rebuild_from are replaced; the
--- state's look-back (recent + 7 x weeks days) holds the windows and the day before.
+-- Incremental on DuckDB: episodes from each account's rebuild_from are replaced. The
+-- state starts the day before (was it alerting); the windows of that day reach further
+-- back, to events_from, and read those days' events from daily usage.
 {% set recent = var('early_warning_recent_days') %}
 {% set weeks = var('early_warning_baseline_weeks') %}
 {{ account_day_mart_config('alert_date') }}
 {{ require_complete_account_scope() }}
--- depends_on: {{ ref('int_account_daily_scope') }}
+-- depends_on: {{ ref('int_account_daily_scope') }}, {{ ref('int_usage__account_daily') }}, {{ ref('int_dates') }}
 
 with
 
 state as (
-    select * from {{ ref('int_account_daily_state') }}
+    select account_id, date_day, mrr, is_paying, events from {{ ref('int_account_daily_state') }}
 ),
 
 accounts as (
     select account_id, csm_id, first_seen_date from {{ ref('int_accounts') }}
 ),
 
+{%- if is_incremental() %}
+
+events_before_state as (
+    {#- every day from events_from to the day before the state starts, with its events -#}
+    select
+        scope.account_id,
+        dates.date_day,
+        null as mrr,
+        false as is_paying,
+        coalesce(usage_daily.events, 0) as events
+    from {{ ref('int_account_daily_scope') }} as scope
+    inner join accounts
+        on accounts.account_id = scope.account_id
+    inner join {{ ref('int_dates') }} as dates
+        on dates.date_day >= scope.events_from
+       and dates.date_day < scope.read_from
+       and dates.date_day >= accounts.first_seen_date
+    left join {{ ref('int_usage__account_daily') }} as usage_daily
+        on usage_daily.account_id = scope.account_id
+       and usage_daily.activity_date = dates.date_day
+),
+
+days as (
+    select * from state
+    union all
+    select * from events_before_state
+),
+
+{%- else %}
+
+days as (
+    select * from state
+),
+
+{%- endif %}
+
 rolling as (
     select
-        state.account_id,
-        state.date_day,
-        state.mrr,
-        state.is_paying,
-        sum(state.events) over (
-            partition by state.account_id order by state.date_day
+        days.account_id,
+        days.date_day,
+        days.mrr,
+        days.is_paying,
+        sum(days.events) over (
+            partition by days.account_id order by days.date_day
             rows between {{ recent - 1 }} preceding and current row
         ) as last_7d_events,
-        sum(state.events) over (
-            partition by state.account_id order by state.date_day
+        sum(days.events) over (
+            partition by days.account_id order by days.date_day
             rows between {{ recent - 1 + 7 * weeks }} preceding and {{ recent }} preceding
         ) as baseline_events,
-        {{ days_between('accounts.first_seen_date', 'state.date_day') }} + 1 as days_observed
-    from state
+        {{ days_between('accounts.first_seen_date', 'days.date_day') }} + 1 as days_observed
+    from days
     inner join accounts
-        on accounts.account_id = state.account_id
+        on accounts.account_id = days.account_id
 ),
 
 flagged as (
