@@ -117,11 +117,7 @@ final as (
         on accounts.account_id = episodes.account_id
     left join health
         on health.account_id = episodes.account_id and health.date = episodes.date_day
-    {%- if is_incremental() %}
-    inner join {{ ref('int_account_daily_scope') }} as scope
-        on scope.account_id = episodes.account_id
-       and episodes.date_day >= scope.rebuild_from
-    {%- endif %}
+    {{- only_rebuilt_account_days('episodes', 'date_day') }}
     where episodes.is_alerting = 1 and episodes.was_alerting = 0
 )
 

@@ -164,11 +164,7 @@ components as (
        and with_last_event.date_day < daily_nps.valid_to
     left join daily_failures
         on daily_failures.account_id = with_last_event.account_id and daily_failures.date_day = with_last_event.date_day
-    {%- if is_incremental() %}
-    inner join scope
-        on scope.account_id = with_last_event.account_id
-       and with_last_event.date_day >= scope.rebuild_from
-    {%- endif %}
+    {{- only_rebuilt_account_days('with_last_event', 'date_day') }}
     where with_last_event.is_paying or with_last_event.is_trialing
 ),
 

@@ -49,11 +49,7 @@ final as (
 rebuilt as (
     select final.*
     from final
-    {%- if is_incremental() %}
-    inner join {{ ref('int_account_daily_scope') }} as scope
-        on scope.account_id = final.account_id
-       and final.date >= scope.rebuild_from
-    {%- endif %}
+    {{- only_rebuilt_account_days('final', 'date') }}
 )
 
 select * from rebuilt
