@@ -232,7 +232,7 @@ where {{ input.filter }}
     (see account_day_inputs). `least` skips nulls (DuckDB; the incremental grain's engine). -#}
 {% macro account_day_input_changes(input, relation) -%}
 {%- set n = input.date_columns | length -%}
-{%- set ns = namespace(current=[], previous=[], both=[], differing=[]) -%}
+{%- set ns = namespace(current=[], previous=[], differing=[]) -%}
 {%- for i in range(n) -%}
     {%- do ns.current.append('current_rows.date_' ~ i) -%}
     {%- do ns.previous.append('previous_rows.date_' ~ i) -%}
