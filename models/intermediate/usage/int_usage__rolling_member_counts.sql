@@ -10,12 +10,19 @@ with
 
 {#- the earliest day read for accounts rebuilt only in part, as a constant: their branch
     then skips the older history (zone maps) instead of joining every activity ever -#}
+{#- accounts rebuilt on the as-of day alone (most of a daily run) need one count per
+    member type over the last N days, not the spans: a plain distinct count -#}
 {%- set partial_from = none %}
 {%- set all_full = false %}
+{%- set one_day = false %}
 {%- if execute and model.resource_type == 'model' %}
-    {%- set partial_from = run_query("select min(rebuild_from) from " ~ ref('int_account_daily_scope')
-                                     ~ " where is_current and not is_full_rebuild").columns[0].values()[0] %}
-    {%- set all_full = partial_from is none %}
+    {%- set scope_relation = ref('int_account_daily_scope') %}
+    {%- set one_day = run_query("select count(*) from " ~ scope_relation ~ " where is_current and rebuild_from = "
+                                ~ as_of_date()).columns[0].values()[0] > 0 %}
+    {%- set partial_from = run_query("select min(rebuild_from) from " ~ scope_relation
+                                     ~ " where is_current and not is_full_rebuild and rebuild_from <> "
+                                     ~ as_of_date()).columns[0].values()[0] %}
+    {%- set all_full = partial_from is none and not one_day %}
 {%- endif %}
 scope as (
     {#- an account gone since the last build has no days to count -#}
@@ -36,8 +43,10 @@ members as (
         on scope.account_id = members.account_id
        and members.activity_date >= {{ add_days('scope.rebuild_from', 1 - window_days) }}
     where members.activity_date <= {{ as_of_date() }}
-    {%- if partial_from is not none %}
+    {%- if partial_from is not none or one_day %}
       and scope.is_full_rebuild
+    {%- endif %}
+    {%- if partial_from is not none %}
 
     union all
 
@@ -49,6 +58,7 @@ members as (
     where members.activity_date <= {{ as_of_date() }}
       and members.activity_date >= {{ add_days("cast('" ~ partial_from ~ "' as date)", 1 - window_days) }}
       and not scope.is_full_rebuild
+      and scope.rebuild_from <> {{ as_of_date() }}
     {%- endif %}
     {%- endif %}
 ),
@@ -101,12 +111,34 @@ spans as (
 
 swept as (
     {{ interval_sweep('spans', 'account_id, member_type', 'valid_from', 'valid_to', 'member_count') }}
+),
+
+counts as (
+    select
+        account_id,
+        member_type,
+        valid_from,
+        valid_to,
+        cast(value as bigint) as distinct_members
+    from swept
+    {%- if one_day %}
+
+    union all
+
+    select
+        members.account_id,
+        members.member_type,
+        {{ as_of_date() }} as valid_from,
+        {{ add_days(as_of_date(), 1) }} as valid_to,
+        count(distinct members.member_id) as distinct_members
+    from {{ ref('int_usage__active_members_daily') }} as members
+    inner join scope
+        on scope.account_id = members.account_id
+       and scope.rebuild_from = {{ as_of_date() }}
+    where members.activity_date <= {{ as_of_date() }}
+      and members.activity_date >= {{ add_days(as_of_date(), 1 - window_days) }}
+    group by members.account_id, members.member_type
+    {%- endif %}
 )
 
-select
-    account_id,
-    member_type,
-    valid_from,
-    valid_to,
-    cast(value as bigint) as distinct_members
-from swept
+select * from counts
