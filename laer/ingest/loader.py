@@ -354,6 +354,20 @@ def _record(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_i
          json.dumps(warnings, ensure_ascii=False) if warnings else None, f.modified_ns])
 
 
+def _prepare_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity, extra: Iterable[str],
+                       raw_columns: dict[str, dict[str, str]]) -> list[str]:
+    """Create the entity's raw table if needed and add the extra columns it lacks (as text);
+    ``raw_columns`` caches its columns per table. Returns the columns added: the caller
+    records them in the cache after its commit (a rollback undoes them)."""
+    if entity.table not in raw_columns:
+        ensure_raw_table(con, entity)
+        raw_columns[entity.table] = _columns(con, f"{RAW}.{entity.table}")
+    added = [name for name in extra if name not in raw_columns[entity.table]]
+    for name in added:
+        con.execute(f"alter table {RAW}.{entity.table} add column {qi(name)} varchar")
+    return added
+
+
 def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int,
               before_commit: Callable[[LandingFile], None] | None = None,
               raw_columns: dict[str, dict[str, str]] | None = None) -> FileResult:
@@ -367,13 +381,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         except duckdb.Error as exc:  # the reader could not parse the file
             raise Rejected(f"malformed {f.fmt} file: {str(exc).splitlines()[0]}") from exc
         raw_columns = {} if raw_columns is None else raw_columns
-        if f.entity.table not in raw_columns:
-            ensure_raw_table(con, f.entity)
-            raw_columns[f.entity.table] = _columns(con, f"{RAW}.{f.entity.table}")
-        existing = raw_columns[f.entity.table]
-        added = [name for name in extra if name not in existing]
-        for name in added:
-            con.execute(f"alter table {RAW}.{f.entity.table} add column {qi(name)} varchar")
+        added = _prepare_raw_table(con, f.entity, extra, raw_columns)
         targets = [*conv, *extra, *LINEAGE]
         values = [*conv.values(), *(f"cast({qi(k)} as varchar)" for k in extra),
                   _lit(f.relpath), str(batch_id), f"cast({_lit(loaded_at.isoformat())} as timestamp)", "_row"]
@@ -384,7 +392,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         _record(con, f, digest, batch_id, status="loaded", rows=n_rows, message="loaded",
                 warnings=warnings, loaded_at=loaded_at)
         con.execute("commit")
-        existing.update(dict.fromkeys(added, "VARCHAR"))
+        raw_columns[f.entity.table].update(dict.fromkeys(added, "VARCHAR"))
         return FileResult(f.relpath, f.entity.table, "loaded", n_rows, batch_id, "loaded", warnings)
     except Rejected as rej:
         con.execute("rollback")
@@ -473,6 +481,30 @@ def _metadata_proves_valid(entity: Entity, types: dict[str, str], stats: dict[st
     return all(stats.get(c.name, (1, 1)) == (0, 0) for c in entity.required)
 
 
+def _register_chunk_files(con: duckdb.DuckDBPyConnection,
+                          files: list[tuple[LandingFile, str, int, int, list[str]]]) -> None:
+    """Register ``_chunk_files``: one row per file a chunk loads, (file, content hash, batch
+    id, rows, warnings) — what the insert joins for lineage and the ledger rows record."""
+    import pyarrow as pa
+
+    con.register("_chunk_files", pa.table({
+        "filename": [str(f.path) for f, *_ in files], "relpath": [f.relpath for f, *_ in files],
+        "batch_id": [b for _, _, b, _, _ in files], "content_hash": [d for _, d, _, _, _ in files],
+        "size_bytes": [f.size for f, *_ in files], "modified_ns": [f.modified_ns for f, *_ in files],
+        "row_count": [n for _, _, _, n, _ in files],
+        "warnings": pa.array([json.dumps(w, ensure_ascii=False) if w else None for *_, w in files], pa.string()),
+    }))
+
+
+def _record_chunk(con: duckdb.DuckDBPyConnection, entity: Entity, loaded_at: dt.datetime) -> None:
+    """The ledger rows of the files in ``_chunk_files``, all loaded."""
+    con.execute(
+        f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, row_count, loaded_at, "
+        f"status, message, warnings, modified_ns) select batch_id, relpath, ?, ?, content_hash, size_bytes, "
+        f"row_count, ?, 'loaded', 'loaded', warnings, modified_ns from _chunk_files",
+        [entity.source, entity.name, loaded_at])
+
+
 def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParquet],
                         before_commit: Callable[[LandingFile], None] | None) -> list[FileResult]:
     """Load clean Parquet files of one entity with one multi-file scan, in one transaction.
@@ -481,19 +513,11 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
     batch id, ledger row and lineage; one scan of many files lets DuckDB read them in
     parallel, which a transaction per file cannot.
     """
-    import pyarrow as pa
-
     entity = chunk[0].file.entity
     types = dict(chunk[0].schema)
     conv = {c.name: _native_conversion(c, c.name, types[c.name]) for c in entity.columns if c.name in types}
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    files_table = pa.table({
-        "filename": [str(c.file.path) for c in chunk], "relpath": [c.file.relpath for c in chunk],
-        "batch_id": [c.batch_id for c in chunk], "content_hash": [c.digest for c in chunk],
-        "size_bytes": [c.file.size for c in chunk], "modified_ns": [c.file.modified_ns for c in chunk],
-        "row_count": [c.rows for c in chunk],
-    })
-    con.register("_chunk_files", files_table)
+    _register_chunk_files(con, [(c.file, c.digest, c.batch_id, c.rows, []) for c in chunk])
     con.execute("begin transaction")
     try:
         ensure_raw_table(con, entity)
@@ -508,11 +532,7 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
         for c in chunk:
             if before_commit:
                 before_commit(c.file)
-        con.execute(
-            f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, row_count, loaded_at, "
-            f"status, message, modified_ns) select batch_id, relpath, ?, ?, content_hash, size_bytes, row_count, ?, "
-            f"'loaded', 'loaded', modified_ns from _chunk_files",
-            [entity.source, entity.name, loaded_at])
+        _record_chunk(con, entity, loaded_at)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
@@ -547,7 +567,6 @@ def _load_csv_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[LandingFil
     value, or a chunk the reader cannot parse, is left to the per-file path, which loads
     or quarantines it alone and names its row and column. Each file stays atomic and
     keeps its own batch id, ledger row and lineage (row numbers follow the file)."""
-    import pyarrow as pa
 
     entity, compressed = chunk[0][0].entity, chunk[0][0].compressed
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -578,19 +597,8 @@ def _load_csv_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[LandingFil
         if not good:
             con.execute("rollback")
             return [], retry
-        if entity.table not in raw_columns:
-            ensure_raw_table(con, entity)
-            raw_columns[entity.table] = _columns(con, f"{RAW}.{entity.table}")
-        added = [name for name in plan.extra if name not in raw_columns[entity.table]]
-        for name in added:
-            con.execute(f"alter table {RAW}.{entity.table} add column {qi(name)} varchar")
-        con.register("_chunk_files", pa.table({
-            "filename": [str(f.path) for f, *_ in good], "relpath": [f.relpath for f, *_ in good],
-            "batch_id": [b for _, _, b, _, _ in good], "content_hash": [d for _, d, _, _, _ in good],
-            "size_bytes": [f.size for f, *_ in good], "modified_ns": [f.modified_ns for f, *_ in good],
-            "row_count": [n for *_, n in good],
-            "warnings": [json.dumps(w, ensure_ascii=False) if w else None for _, _, _, w, _ in good],
-        }))
+        added = _prepare_raw_table(con, entity, plan.extra, raw_columns)
+        _register_chunk_files(con, [(f, d, b, n, w) for f, d, b, w, n in good])
         targets = [*plan.conv, *plan.extra, *LINEAGE]
         values = [*plan.conv.values(), *(f"cast(t.{qi(k)} as varchar)" for k in plan.extra), "m.relpath", "m.batch_id",
                   f"cast({_lit(loaded_at.isoformat())} as timestamp)", "t._row"]
@@ -599,11 +607,7 @@ def _load_csv_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[LandingFil
         for f, *_ in good:
             if before_commit:
                 before_commit(f)
-        con.execute(
-            f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, row_count, loaded_at, "
-            f"status, message, warnings, modified_ns) select batch_id, relpath, ?, ?, content_hash, size_bytes, "
-            f"row_count, ?, 'loaded', 'loaded', warnings, modified_ns from _chunk_files",
-            [entity.source, entity.name, loaded_at])
+        _record_chunk(con, entity, loaded_at)
         con.execute("commit")
         raw_columns[entity.table].update(dict.fromkeys(added, "VARCHAR"))
     except BaseException:

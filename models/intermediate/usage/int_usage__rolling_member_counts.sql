@@ -16,12 +16,12 @@ with
 {%- set all_full = false %}
 {%- set one_day = false %}
 {%- if execute and model.resource_type == 'model' %}
-    {%- set scope_relation = ref('int_account_daily_scope') %}
-    {%- set one_day = run_query("select count(*) from " ~ scope_relation ~ " where is_current and rebuild_from = "
-                                ~ as_of_date()).columns[0].values()[0] > 0 %}
-    {%- set partial_from = run_query("select min(rebuild_from) from " ~ scope_relation
-                                     ~ " where is_current and not is_full_rebuild and rebuild_from <> "
-                                     ~ as_of_date()).columns[0].values()[0] %}
+    {%- set split = run_query(
+            "select count(case when rebuild_from = " ~ as_of_date() ~ " then 1 end), "
+            ~ "min(case when not is_full_rebuild and rebuild_from <> " ~ as_of_date() ~ " then rebuild_from end) "
+            ~ "from " ~ ref('int_account_daily_scope') ~ " where is_current").rows[0] %}
+    {%- set one_day = split[0] > 0 %}
+    {%- set partial_from = split[1] %}
     {%- set all_full = partial_from is none and not one_day %}
 {%- endif %}
 scope as (
