@@ -1,9 +1,7 @@
 """dbt: staging → intermediate → marts, with every dbt test as a Dagster asset check."""
 
 
-import json
 import os
-import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -35,10 +33,6 @@ class LaerDbtTranslator(DagsterDbtTranslator):
 translator = LaerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def dbt_vars(laer: LaerSettings) -> str:
-    return json.dumps({"as_of": laer.as_of_date})
-
-
 @dbt_assets(
     manifest=ensure_manifest(),
     project=dbt_project,
@@ -47,13 +41,19 @@ def dbt_vars(laer: LaerSettings) -> str:
     pool="warehouse_writer",
 )
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: LaerSettings):
-    """`dbt build` of the selected models, seeds and tests for the run's as-of date."""
+    """`dbt build` of the selected models, seeds and tests for the run's as-of date.
+
+    Each warehouse keeps its own dbt target folder (``<warehouse>/dbt_target``: artifacts,
+    ``run_results.json``, dbt's log and partial parse). Runs of one warehouse never overlap,
+    and what the parse reads stays the same from one run to the next — the warehouse path in
+    the profile, no CLI vars (the as-of date reaches the SQL through ``LAER_DBT_AS_OF``, read
+    at execution; ``macros/as_of.sql``) — so a daily run re-uses the last run's partial parse
+    instead of parsing the whole project again.
+    """
     os.environ["LAER_DUCKDB_PATH"] = str(laer.warehouse.db)
     os.environ["LAER_DBT_TARGET"] = laer.dbt_target
+    os.environ["LAER_DBT_AS_OF"] = laer.as_of_date
     # unit tests prove the SQL, not the data: CI runs them (tests/test_dbt_unit.py), refreshes skip them
-    args = ["build", "--vars", dbt_vars(laer), "--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(args, context=context)
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    invocation = dbt.cli(args, context=context, target_path=laer.warehouse.dbt_target)
     yield from invocation.stream()
-    # the per-node timings of the last build stay with the warehouse (benchmarks read them)
-    laer.warehouse.dbt_target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(invocation.target_path / "run_results.json", laer.warehouse.dbt_target / "run_results.json")
