@@ -16,6 +16,12 @@ With ``--keep`` the work folder (company, warehouses, a copy of the cold warehou
 baseline again, without generating or building cold (what a change to the incremental
 path needs to be re-measured at 100,000 accounts).
 
+The warm refresh and the baseline start from a stated page cache: ``--cache hot`` (the
+default) reads the warehouse file into it first (a daily run on a machine that keeps the
+warehouse in memory), ``--cache cold`` drops the kernel's page cache first (needs root;
+a daily run on a machine that did other work since), so that what a run reads from disk
+is measured, not whatever the previous step left cached.
+
 Each phase runs in its own process; wall time per stage comes from Dagster's step
 events, peak memory from the process's rusage (its dbt child included). The dbt project
 is parsed before the clock starts (a Dagster code location parses it once, at load).
@@ -106,6 +112,31 @@ def lineage_seconds(run_results: Path, mart: str) -> float:
     return sum(timings.get(n, 0.0) for n in seen if n.split(".")[0] in ("model", "seed"))
 
 
+def _settle_cache(mode: str, *files: Path) -> None:
+    """Start the next measurement from a stated page cache: ``files`` read into it (hot) or
+    the whole cache dropped (cold); dirty pages are written first either way."""
+    os.sync()
+    if mode == "cold":
+        try:
+            Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        except OSError as exc:
+            raise SystemExit(f"--cache cold needs root (writing /proc/sys/vm/drop_caches): {exc}") from exc
+        return
+    for f in files:
+        with f.open("rb") as fh:
+            while fh.read(1 << 24):
+                pass
+
+
+def _loaded_files(wh: Path, day: str) -> int:
+    """How many files with ``day`` in their path the warehouse's load ledger holds as loaded."""
+    import duckdb
+
+    with duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True) as con:
+        return int(con.execute("select count(*) from raw._load_ledger where status = 'loaded' and path like ?",
+                               [f"%{day}%"]).fetchone()[0])  # type: ignore[index]
+
+
 def _move_tree(source: Path, target: Path, pattern: str) -> None:
     """Move the files under ``source`` matching ``pattern`` to the same relative paths under ``target``
     (a rename: modification times are kept)."""
@@ -125,6 +156,8 @@ def main() -> None:
                         help="keep the work folder: company, warehouses and a copy of the cold warehouse")
     parser.add_argument("--rewarm", metavar="DIR",
                         help="a folder kept by --keep: restore its cold warehouse and measure only warm + baseline")
+    parser.add_argument("--cache", choices=["hot", "cold"], default="hot",
+                        help="page cache at the start of the warm refresh and of the baseline (cold: dropped, needs root)")
     parser.add_argument("--phase", choices=["refresh", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--args", nargs="*", help=argparse.SUPPRESS)
     a = parser.parse_args()
@@ -151,7 +184,6 @@ def main() -> None:
             _move_tree(landing, next_day, f"*{last}*")
             shutil.rmtree(wh)
             subprocess.run(["cp", "-a", str(cold_copy), str(wh)], check=True)
-            os.sync()  # the copy's dirty pages are written now, not during the measured refresh
             cold_s, cold_gb = 0.0, 0.0
             cold = json.loads((work / "cold.json").read_text())
         else:
@@ -168,10 +200,14 @@ def main() -> None:
             (work / "cold.json").write_text(json.dumps(cold))
             if a.keep:
                 subprocess.run(["cp", "-a", str(wh), str(cold_copy)], check=True)
-                os.sync()  # the copy's dirty pages are written now, not during the measured refresh
         _move_tree(next_day, landing, "*")
+        _settle_cache(a.cache, wh / "warehouse.duckdb")
         warm_s, warm_gb, warm_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), last])
         shutil.copyfile(wh / "dbt_target" / "run_results.json", work / "run_results_warm.json")
+        delivered = _loaded_files(wh, last)
+        if not delivered:
+            raise SystemExit(f"the warm refresh loaded no file of {last}: it measured nothing new")
+        _settle_cache(a.cache, *sorted(f for f in landing.rglob("*") if f.is_file()))
         base_s, base_gb, base_out = run([*me, "--phase", "baseline", "--args", str(landing), last,
                                          str(work / "baseline.duckdb")])
         base = json.loads(base_out.strip().splitlines()[-1])
@@ -179,6 +215,7 @@ def main() -> None:
         assert cold["success"] and warm["success"], (cold, warm)
         if a.rewarm:
             print("cold: as measured when the folder was made (not re-run)")
+        print(f"warm refresh: {delivered} files of {last}; it and the baseline started with a {a.cache} page cache")
         print(f"\n{'stage':<14}{'cold s':>9}{'warm s':>9}")
         for key, label in STAGES.items():
             print(f"{label:<14}{cold['steps'].get(key, 0):>9.1f}{warm['steps'].get(key, 0):>9.1f}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import signal
 import subprocess
@@ -173,7 +174,7 @@ def test_sigkill_during_dbt_build_keeps_published_marts_and_the_next_refresh_suc
     deadline = time.time() + 240
     killed_during_dbt = False
     while time.time() < deadline and proc.poll() is None:
-        if any(" build " in cmd and "--vars" in cmd for _, cmd in _processes_in_session(proc.pid)):
+        if any("dbt build " in cmd for _, cmd in _processes_in_session(proc.pid)):
             time.sleep(1.0)  # well inside the build
             os.killpg(proc.pid, signal.SIGKILL)
             killed_during_dbt = True
@@ -217,3 +218,28 @@ def test_late_and_redelivered_events_update_exactly_their_day(small) -> None:
         assert con.execute("select sum(events) from intermediate.int_usage__account_daily "
                            "where activity_date <> date '2024-03-05'").fetchone()[0] == untouched
     assert after == before + 1  # 163 days late, still counted; the duplicate is not
+
+
+def _dbt_events(warehouse: Path) -> set[str]:
+    """Names of the events dbt logged in the warehouse's last dbt invocation."""
+    target = warehouse / "dbt_target"
+    invocation = json.loads((target / "run_results.json").read_text())["metadata"]["invocation_id"]
+    names: set[str] = set()
+    for log in target.glob("dbt.log*"):
+        for line in log.read_text().splitlines():
+            if invocation in line and line.startswith("{"):
+                names.add(json.loads(line)["info"]["name"])
+    return names
+
+
+def test_the_next_days_refresh_reuses_dbts_partial_parse_and_builds_that_day(small) -> None:
+    landing, warehouse = small
+    next_day = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)).isoformat()
+    assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", next_day]) == 0
+    events = _dbt_events(warehouse)
+    # a new date is no reason to parse the project again: no CLI vars, the same profile
+    assert "PartialParsingEnabled" in events and "UnableToPartialParse" not in events
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        assert con.execute("select as_of from main._publish_info").fetchone()[0] == next_day
+        assert str(con.execute("select max(date) from main.fct_laer_stage_daily").fetchone()[0]) == next_day
+        assert str(con.execute("select max(month) from main.kpi_monthly").fetchone()[0]) == next_day[:8] + "01"
