@@ -219,3 +219,20 @@ def test_the_incremental_uniqueness_tests_catch_what_the_last_run_duplicated(tim
     assert "Failure in test unique_account_days_fct_laer_stage_daily_" in proc.stdout
     assert f"Failure in test {daily_usage_test}" in proc.stdout
     assert proc.stdout.count("Got 1 result, configured to fail if != 0") == 3  # one duplicate each
+
+
+def _backward_steps(warehouse: Path) -> int:
+    """Member rows stored after a row of a later activity date (physical order, rowid)."""
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute("""
+            select count(*) from (
+                select activity_date < lag(activity_date) over (order by rowid) as backwards
+                from intermediate.int_usage__active_members_daily
+            ) where backwards""").fetchone()[0]  # type: ignore[index]
+
+
+def test_a_full_build_stores_the_member_rows_in_date_order_for_the_daily_date_filters(timeline) -> None:
+    # the full build is sorted (cluster_rows_by); the correction run appended the late
+    # event's date after the last day's rows, so the warm table has a step back
+    assert _backward_steps(timeline["full"]) == 0  # type: ignore[arg-type]
+    assert _backward_steps(timeline["warm"]) >= 1  # type: ignore[arg-type]
