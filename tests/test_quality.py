@@ -101,3 +101,25 @@ def test_every_declared_expectation_has_a_severity_and_a_reason() -> None:
         for e in s.expectations:
             assert e.severity in (BLOCKING, WARNING)
             assert e.why, f"{s.name}: {e.label} has no reason"
+
+
+def _freshness(con: duckdb.DuckDBPyConnection, as_of: str) -> int:
+    (spec,) = [s for s in load_suites() if s.name == "raw.usage__events.freshness"]
+    return int(con.execute(spec.query(as_of)).fetchone()[0])  # type: ignore[index]
+
+
+def test_usage_freshness_counts_whole_days_behind_the_as_of_date_and_blocks_after_a_week(validator: Validator) -> None:
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw.usage__events (event_id varchar, occurred_at timestamp)")
+    # the as-of day's last second counts as that day; an event after the as-of date does not
+    con.execute("insert into raw.usage__events values ('a', '2025-03-01 08:00:00'), "
+                "('b', '2025-03-04 23:59:59'), ('c', '2025-03-09 00:00:00')")
+    assert _freshness(con, "2025-03-04") == 0
+    assert _freshness(con, "2025-03-08") == 4
+    assert _freshness(con, "2025-02-28") == 9999  # nothing on or before the as-of date
+    (spec,) = [s for s in load_suites() if s.name == "raw.usage__events.freshness"]
+    stale = validator.validate(spec, con.execute(spec.query("2025-03-17")).fetchdf())  # 8 days behind 03-09
+    assert [(o.severity, o.success) for o in stale.outcomes] == [(WARNING, False), (BLOCKING, False)]
+    fresh = validator.validate(spec, con.execute(spec.query("2025-03-11")).fetchdf())  # 2 days behind 03-09
+    assert fresh.passed and not fresh.warnings
