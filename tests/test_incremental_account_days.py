@@ -101,10 +101,27 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
     # the correction: a late event of a quiet account, and an item ended back in June
     with duckdb.connect(str(warm / "warehouse.duckdb"), read_only=True) as con:
+        # an account active on the late event's day with a user active neither in the 30
+        # days up to it nor in the 29 after: the late event is that user's, so it raises the
+        # account's rolling active users on exactly 30 days
+        quiet_user = con.execute("""
+            select u.account_id, min(u.user_id)
+            from staging.stg_usage__users as u
+            where exists (
+                select 1 from staging.stg_usage__events as e
+                where e.account_id = u.account_id and e.event_date = ?)
+              and not exists (
+                select 1 from staging.stg_usage__events as e
+                where e.account_id = u.account_id and e.user_id = u.user_id and e.event_date between ? and ?)
+            group by u.account_id order by u.account_id limit 1""",
+            [LATE_EVENT_DATE, LATE_EVENT_DATE - dt.timedelta(days=29), LATE_EVENT_DATE + dt.timedelta(days=29)],
+        ).fetchone()
+        assert quiet_user
         event = con.execute("""
             select e.event_id, e.user_id, e.account_id, e.event_name, e.feature, e.occurred_at
             from staging.stg_usage__events as e
-            where e.event_date = ? order by e.event_id limit 1""", [LATE_EVENT_DATE]).fetchone()
+            where e.event_date = ? and e.account_id = ? order by e.event_id limit 1""",
+            [LATE_EVENT_DATE, quiet_user[0]]).fetchone()
         item = con.execute("""
             select i.subscription_item_id, i.subscription_id, i.plan_id, i.quantity, i.discount_percent,
                    i.started_at, c.account_id
@@ -113,13 +130,13 @@ def timeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             inner join intermediate.int_billing__customer_accounts as c on c.customer_id = s.customer_id
             where i.ended_at is null and i.started_at < '2024-05-01' and c.account_id <> ?
             order by 1 limit 1""", [event[2]]).fetchone()  # type: ignore[index]
-    assert event and item
+    assert event and item and quiet_user
     late = dt.datetime.combine(LAST, dt.time(23, 0))
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     pq.write_table(pa.table({
-        "event_id": ["ev_correction_1"], "user_id": [event[1]], "account_id": [event[2]],
+        "event_id": ["ev_correction_1"], "user_id": [quiet_user[1]], "account_id": [event[2]],
         "event_name": [event[3]], "feature": [event[4]],
         "occurred_at": pa.array([event[5]], pa.timestamp("us")), "received_at": pa.array([late], pa.timestamp("us")),
     }), landing / f"usage/events/{LAST.isoformat()}-late.parquet")
@@ -236,3 +253,35 @@ def test_a_full_build_stores_the_member_rows_in_date_order_for_the_daily_date_fi
     # event's date after the last day's rows, so the warm table has a step back
     assert _backward_steps(timeline["full"]) == 0  # type: ignore[arg-type]
     assert _backward_steps(timeline["warm"]) >= 1  # type: ignore[arg-type]
+
+
+def _rolling_counts_by_day(warehouse: Path, through: dt.date) -> set[tuple[str, str, dt.date, int]]:
+    """The step functions evaluated on every day they are non-zero, up to ``through``."""
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        return set(con.execute("""
+            select c.account_id, c.member_type, cast(d.day as date), c.distinct_members
+            from intermediate.int_usage__rolling_member_counts as c,
+                 range(c.valid_from, least(c.valid_to, ? + 1), interval 1 day) as d(day)
+            where c.distinct_members > 0""", [through]).fetchall())
+
+
+def test_the_rolling_counts_are_recomputed_from_new_activity_only_and_equal_a_full_recompute(timeline) -> None:
+    tail = LAST + dt.timedelta(days=40)  # the counts after the as-of date, as members drop out
+    warm = _rolling_counts_by_day(timeline["warm"], tail)  # type: ignore[arg-type]
+    assert warm == _rolling_counts_by_day(timeline["full"], tail)  # type: ignore[arg-type]
+    before = _rolling_counts_by_day(timeline["full_last_day"], tail)  # type: ignore[arg-type]
+    account = timeline["event_account"]
+    # the late event's quiet user counts from its day for 30 days, and only there
+    changed = {(a, t, d) for a, t, d, _ in warm ^ before}
+    assert {a for a, _, _ in changed} == {account}
+    assert {d for _, t, d in changed if t == "user"} == {LATE_EVENT_DATE + dt.timedelta(days=i) for i in range(30)}
+    with duckdb.connect(str(timeline["warm"] / "warehouse.duckdb"), read_only=True) as con:  # type: ignore[operator]
+        recomputed = dict(con.execute("""
+            select account_id, max(recomputed_from) from intermediate.int_usage__rolling_member_counts
+            group by account_id""").fetchall())
+    # the correction recomputed the late event's account from its day, and no other
+    # (the back-dated item's account is rebuilt from June in the marts, not here)
+    assert recomputed[account] == LATE_EVENT_DATE
+    assert recomputed[timeline["item_account"]] != ITEM_ENDED
+    assert {a for a, r in recomputed.items() if r == LATE_EVENT_DATE} == {account}
+

@@ -113,6 +113,30 @@
     select {{ columns }} from {{ source }}
 {%- endmacro %}
 
+{#- Incremental strategy `step_function_scope` (int_usage__rolling_member_counts): each
+    account in the new rows was recomputed from its recomputed_from day on. Delete its
+    intervals that start on or after that day, end the one that spans it there, insert the
+    new ones (which start on or after it). All three run in the model's transaction. -#}
+{% macro get_incremental_step_function_scope_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set recomputed = "(select account_id, min(recomputed_from) as recomputed_from from " ~ source
+                         ~ " group by account_id)" -%}
+    delete from {{ target }} as existing
+    using {{ recomputed }} as recomputed
+    where recomputed.account_id = existing.account_id
+      and existing.valid_from >= recomputed.recomputed_from;
+    update {{ target }} as existing
+    set valid_to = recomputed.recomputed_from
+    from {{ recomputed }} as recomputed
+    where recomputed.account_id = existing.account_id
+      and existing.valid_from < recomputed.recomputed_from
+      and existing.valid_to > recomputed.recomputed_from;
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ source }}
+{%- endmacro %}
+
 {#- A mart rebuilt in full reads the account-day stages, which hold every day only when
     the scope is complete: refuse (instead of publishing a mart that lost its history)
     when a mart alone is fully refreshed after incremental runs. -#}

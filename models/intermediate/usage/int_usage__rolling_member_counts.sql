@@ -2,66 +2,65 @@
 -- functions per account: an activity on day a covers days a .. a+N-1; a member's
 -- overlapping coverages merge into spans; counting the spans over each day (a sweep)
 -- gives the rolling distinct count without scanning N days per account-day.
--- Only the activity that reaches the days being rebuilt is read (from rebuild_from - N + 1,
--- int_account_daily_scope), so the counts are exact from each account's rebuild_from on
--- (the look-back days before it need no counts: no rule reads them there).
+--
+-- The step functions are a function of member activity alone (up to the as-of date), so
+-- the table keeps them for every account and day, including the tail after the as-of date
+-- where members drop out of the window. A daily run recomputes an account only from the
+-- first day its activity changed (recomputed_from: its earliest member row in a usage batch
+-- loaded since the last complete build, or dated after that build's as-of date), from the
+-- activity that reaches that day (from recomputed_from - N + 1); the strategy
+-- `step_function_scope` deletes the account's intervals from that day on, ends the one
+-- that spans it there, and inserts the new ones. Accounts rebuilt for any other reason
+-- (billing, CRM, attributes) read their counts as they are. Everything is recomputed on a
+-- full build, without a complete earlier build, and when the whole account-day scope is
+-- rebuilt (settings, code of the chain, the as-of date moved back).
 {% set window_days = var('health_window_days') %}
+{{
+    config(
+        materialized=account_day_materialization(),
+        incremental_strategy='step_function_scope',
+        on_schema_change='fail',
+    )
+}}
+-- depends_on: {{ ref('int_account_daily_scope') }}
+{%- set plan = rolling_counts_recompute_plan() %}
+{%- set new_from = ("cast('" ~ plan.new_from ~ "' as date)") if plan.new_from is not none else add_days(as_of_date(), 1) %}
+
 with
 
-{#- the earliest day read for accounts rebuilt only in part, as a constant: their branch
-    then skips the older history (zone maps) instead of joining every activity ever -#}
-{#- accounts rebuilt on the as-of day alone (most of a daily run) need one count per
-    member type over the last N days, not the spans: a plain distinct count -#}
-{%- set partial_from = none %}
-{%- set all_full = false %}
-{%- set one_day = false %}
-{%- if execute and model.resource_type == 'model' %}
-    {%- set split = run_query(
-            "select count(case when rebuild_from = " ~ as_of_date() ~ " then 1 end), "
-            ~ "min(case when not is_full_rebuild and rebuild_from <> " ~ as_of_date() ~ " then rebuild_from end) "
-            ~ "from " ~ ref('int_account_daily_scope') ~ " where is_current").rows[0] %}
-    {%- set one_day = split[0] > 0 %}
-    {%- set partial_from = split[1] %}
-    {%- set all_full = partial_from is none and not one_day %}
-{%- endif %}
-scope as (
-    {#- an account gone since the last build has no days to count -#}
-    select account_id, rebuild_from, is_full_rebuild from {{ ref('int_account_daily_scope') }}
-    where is_current
+{%- if plan.recompute_all %}
+
+members as (
+    -- every account from its first day: all activity, no join
+    select account_id, member_type, member_id, activity_date
+    from {{ ref('int_usage__active_members_daily') }}
+    where activity_date <= {{ as_of_date() }}
+),
+
+{%- else %}
+
+recomputed as (
+    {#- no new activity: new_from is the day after the as-of date, and nothing is read #}
+    select account_id, min(activity_date) as recomputed_from
+    from {{ ref('int_usage__active_members_daily') }}
+    where activity_date <= {{ as_of_date() }}
+      and activity_date >= {{ new_from }}
+      and (max_batch_id > {{ plan.batch_watermark }}
+           or activity_date > cast('{{ plan.built_as_of }}' as date))
+    group by account_id
 ),
 
 members as (
-    {%- if all_full %}
-    -- every account is rebuilt from its first day: all activity, no join
-    select members.*
+    select members.account_id, members.member_type, members.member_id, members.activity_date
     from {{ ref('int_usage__active_members_daily') }} as members
+    inner join recomputed
+        on recomputed.account_id = members.account_id
+       and members.activity_date >= {{ add_days('recomputed.recomputed_from', 1 - window_days) }}
     where members.activity_date <= {{ as_of_date() }}
-    {%- else %}
-    select members.*
-    from {{ ref('int_usage__active_members_daily') }} as members
-    inner join scope
-        on scope.account_id = members.account_id
-       and members.activity_date >= {{ add_days('scope.rebuild_from', 1 - window_days) }}
-    where members.activity_date <= {{ as_of_date() }}
-    {%- if partial_from is not none or one_day %}
-      and scope.is_full_rebuild
-    {%- endif %}
-    {%- if partial_from is not none %}
-
-    union all
-
-    select members.*
-    from {{ ref('int_usage__active_members_daily') }} as members
-    inner join scope
-        on scope.account_id = members.account_id
-       and members.activity_date >= {{ add_days('scope.rebuild_from', 1 - window_days) }}
-    where members.activity_date <= {{ as_of_date() }}
-      and members.activity_date >= {{ add_days("cast('" ~ partial_from ~ "' as date)", 1 - window_days) }}
-      and not scope.is_full_rebuild
-      and scope.rebuild_from <> {{ as_of_date() }}
-    {%- endif %}
-    {%- endif %}
+      and members.activity_date >= {{ add_days(new_from, 1 - window_days) }}
 ),
+
+{%- endif %}
 
 ordered as (
     select
@@ -121,24 +120,35 @@ counts as (
         valid_to,
         cast(value as bigint) as distinct_members
     from swept
-    {%- if one_day %}
+),
 
-    union all
+{%- if plan.recompute_all %}
 
-    select
-        members.account_id,
-        members.member_type,
-        {{ as_of_date() }} as valid_from,
-        {{ add_days(as_of_date(), 1) }} as valid_to,
-        count(distinct members.member_id) as distinct_members
-    from {{ ref('int_usage__active_members_daily') }} as members
-    inner join scope
-        on scope.account_id = members.account_id
-       and scope.rebuild_from = {{ as_of_date() }}
-    where members.activity_date <= {{ as_of_date() }}
-      and members.activity_date >= {{ add_days(as_of_date(), 1 - window_days) }}
-    group by members.account_id, members.member_type
-    {%- endif %}
+final as (
+    select *, {{ account_day_start_date() }} as recomputed_from
+    from counts
 )
 
-select * from counts
+{%- else %}
+
+final as (
+    {#- exact from recomputed_from on: an interval that starts before it starts there #}
+    select
+        counts.account_id,
+        counts.member_type,
+        case
+            when counts.valid_from < recomputed.recomputed_from then recomputed.recomputed_from
+            else counts.valid_from
+        end as valid_from,
+        counts.valid_to,
+        counts.distinct_members,
+        recomputed.recomputed_from
+    from counts
+    inner join recomputed
+        on recomputed.account_id = counts.account_id
+    where counts.valid_to > recomputed.recomputed_from
+)
+
+{%- endif %}
+
+select * from final
