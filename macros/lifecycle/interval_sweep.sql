@@ -4,6 +4,20 @@
     rolling active users and rolling core features. The open end is `open_end_date()`.
     Sums of decimals are exact, so totals reconcile to the last digit. -#}
 {% macro interval_sweep(relation, key, from_col, to_col, value_col) -%}
+    {%- set changes -%}
+        select {{ key }}, {{ from_col }} as change_date, {{ value_col }} as delta
+        from {{ relation }}
+        union all
+        select {{ key }}, {{ to_col }} as change_date, -{{ value_col }} as delta
+        from {{ relation }}
+        where {{ to_col }} < {{ open_end_date() }}
+    {%- endset -%}
+    {{ change_sweep(changes, key) }}
+{%- endmacro %}
+
+{#- The sweep itself, from changes (key, change_date, delta) given as a query: net change
+    per key and date, then the running total until the next change. -#}
+{% macro change_sweep(changes, key) -%}
     select
         {{ key }},
         change_date as valid_from,
@@ -17,12 +31,7 @@
     from (
         select {{ key }}, change_date, sum(delta) as delta
         from (
-            select {{ key }}, {{ from_col }} as change_date, {{ value_col }} as delta
-            from {{ relation }}
-            union all
-            select {{ key }}, {{ to_col }} as change_date, -{{ value_col }} as delta
-            from {{ relation }}
-            where {{ to_col }} < {{ open_end_date() }}
+            {{ changes }}
         ) as changes
         group by {{ key }}, change_date
     ) as net_changes

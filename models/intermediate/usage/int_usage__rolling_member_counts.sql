@@ -1,7 +1,8 @@
 -- Distinct active users and distinct core features used "in the last N days" as step
 -- functions per account: an activity on day a covers days a .. a+N-1; a member's
--- overlapping coverages merge into spans; counting the spans over each day (a sweep)
--- gives the rolling distinct count without scanning N days per account-day.
+-- overlapping coverages merge into spans; counting the spans over each day (a sweep of
+-- +1 where a span starts, -1 where it ends) gives the rolling distinct count without
+-- scanning N days per account-day.
 --
 -- The step functions are a function of member activity alone (up to the as-of date), so
 -- the table keeps them for every account and day, including the tail after the as-of date
@@ -70,46 +71,32 @@ ordered as (
         activity_date,
         lag(activity_date) over (
             partition by account_id, member_type, member_id order by activity_date
-        ) as previous_activity_date
+        ) as previous_activity_date,
+        lead(activity_date) over (
+            partition by account_id, member_type, member_id order by activity_date
+        ) as next_activity_date
     from members
 ),
 
-flagged as (
-    select
-        *,
-        case
-            when previous_activity_date is null then 1
-            when {{ days_between('previous_activity_date', 'activity_date') }} >= {{ window_days }} then 1
-            else 0
-        end as starts_span
+changes as (
+    {#- a member enters the count on an activity with none in the N days before (a span
+        starts), and leaves N days after an activity with none in the N days after (the
+        span ends): one window pass, no spans to group -#}
+    select account_id, member_type, activity_date as change_date, 1 as delta
     from ordered
-),
+    where previous_activity_date is null
+       or {{ days_between('previous_activity_date', 'activity_date') }} >= {{ window_days }}
 
-numbered as (
-    select
-        *,
-        sum(starts_span) over (
-            partition by account_id, member_type, member_id
-            order by activity_date
-            rows between unbounded preceding and current row
-        ) as span_number
-    from flagged
-),
+    union all
 
-spans as (
-    select
-        account_id,
-        member_type,
-        member_id,
-        min(activity_date) as valid_from,
-        {{ add_days('max(activity_date)', window_days) }} as valid_to,
-        1 as member_count
-    from numbered
-    group by account_id, member_type, member_id, span_number
+    select account_id, member_type, {{ add_days('activity_date', window_days) }} as change_date, -1 as delta
+    from ordered
+    where next_activity_date is null
+       or {{ days_between('activity_date', 'next_activity_date') }} >= {{ window_days }}
 ),
 
 swept as (
-    {{ interval_sweep('spans', 'account_id, member_type', 'valid_from', 'valid_to', 'member_count') }}
+    {{ change_sweep('select * from changes', 'account_id, member_type') }}
 ),
 
 counts as (
