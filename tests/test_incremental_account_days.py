@@ -285,3 +285,16 @@ def test_the_rolling_counts_are_recomputed_from_new_activity_only_and_equal_a_fu
     assert recomputed[timeline["item_account"]] != ITEM_ENDED
     assert {a for a, r in recomputed.items() if r == LATE_EVENT_DATE} == {account}
 
+
+
+def test_a_warehouse_built_before_recomputed_from_existed_upgrades_in_its_next_run(timeline) -> None:
+    # before, the rolling counts were a table without recomputed_from: the next run adds
+    # the column (on_schema_change) instead of failing the refresh
+    root = timeline["root"]
+    old = root / "before_recomputed_from"  # type: ignore[operator]
+    shutil.copytree(timeline["warm"], old)  # type: ignore[arg-type]
+    with duckdb.connect(str(old / "warehouse.duckdb")) as con:
+        con.execute("alter table intermediate.int_usage__rolling_member_counts drop column recomputed_from")
+    must_build(old, timeline["landing"], LAST, root / "logs8")  # type: ignore[operator]
+    tail = LAST + dt.timedelta(days=40)
+    assert _rolling_counts_by_day(old, tail) == _rolling_counts_by_day(timeline["full"], tail)  # type: ignore[arg-type]

@@ -16,11 +16,14 @@
 -- full build, without a complete earlier build, and when the whole account-day scope is
 -- rebuilt (settings, code of the chain, the as-of date moved back).
 {% set window_days = var('health_window_days') %}
+{#- on_schema_change: a warehouse built before recomputed_from existed (this model was a
+    table of the rebuilt days) gains the column; its first run recomputes everything (the
+    chain's code changed) -#}
 {{
     config(
         materialized=account_day_materialization(),
         incremental_strategy='step_function_scope',
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
     )
 }}
 -- depends_on: {{ ref('int_account_daily_scope') }}
