@@ -19,12 +19,17 @@
                 {%- do plan.update({'recompute_all': false, 'batch_watermark': built[0], 'built_as_of': built[1] | string}) -%}
                 {%- set new_from = run_query(
                         "select min(activity_date) from " ~ ref('int_usage__active_members_daily')
-                        ~ " where activity_date <= " ~ as_of_date()
-                        ~ " and (max_batch_id > " ~ built[0]
-                        ~ " or activity_date > cast('" ~ built[1] ~ "' as date))").columns[0].values()[0] -%}
+                        ~ " where " ~ new_member_activity(plan)).columns[0].values()[0] -%}
                 {%- do plan.update({'new_from': (new_from | string) if new_from is not none else none}) -%}
             {%- endif -%}
         {%- endif -%}
     {%- endif -%}
     {{ return(plan) }}
+{%- endmacro %}
+
+{#- A member row the plan's earlier build did not count: up to the as-of date, and in a
+    later usage batch or dated after that build's as-of date. -#}
+{% macro new_member_activity(plan) -%}
+    activity_date <= {{ as_of_date() }}
+    and (max_batch_id > {{ plan.batch_watermark }} or activity_date > cast('{{ plan.built_as_of }}' as date))
 {%- endmacro %}

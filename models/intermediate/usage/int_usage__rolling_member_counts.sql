@@ -47,10 +47,8 @@ recomputed as (
     {#- no new activity: new_from is the day after the as-of date, and nothing is read #}
     select account_id, min(activity_date) as recomputed_from
     from {{ ref('int_usage__active_members_daily') }}
-    where activity_date <= {{ as_of_date() }}
+    where {{ new_member_activity(plan) }}
       and activity_date >= {{ new_from }}
-      and (max_batch_id > {{ plan.batch_watermark }}
-           or activity_date > cast('{{ plan.built_as_of }}' as date))
     group by account_id
 ),
 
