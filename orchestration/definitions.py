@@ -12,7 +12,6 @@ from dagster import (
     define_asset_job,
     in_process_executor,
 )
-from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.publish import published_marts
@@ -20,7 +19,7 @@ from orchestration.assets.raw import landing_files
 from orchestration.assets.report import leadership_report
 from orchestration.assets.warehouse_models import warehouse_models
 from orchestration.checks.expectations import mart_expectations, raw_expectations
-from orchestration.dbt_project import dbt_executable, dbt_project
+from orchestration.dbt_project import LaerDbtCliResource, dbt_executable, dbt_project
 from orchestration.sensors import landing_sensor
 from orchestration.settings import LaerSettings
 
@@ -57,7 +56,7 @@ def build_definitions(settings: LaerSettings | None = None) -> Definitions:
         resources={
             "laer": settings,
             "duckdb": DuckDBResource(database=str(settings.warehouse.db)),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable(), target=settings.dbt_target),
+            "dbt": LaerDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable(), target=settings.dbt_target),
         },
     )
 

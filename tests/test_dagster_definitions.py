@@ -57,3 +57,40 @@ def test_the_refresh_job_ran_checks_and_published(shared_warehouse: Path) -> Non
     assert data["checks"]["passed"] >= data["checks"]["evaluated"] - len(data["checks"]["failed_non_blocking"])
     assert data["row_counts"]["kpi_monthly"] == 24
     assert (shared_warehouse / "data_docs" / "marts" / "index.html").exists()
+
+
+def test_dbt_resource_knows_the_dbt_version_without_a_subprocess_or_an_adapter(monkeypatch, tmp_path: Path) -> None:
+    import inspect
+    import re
+    import subprocess
+    from functools import cached_property
+
+    from dagster_dbt import DbtCliResource
+    from packaging.version import Version
+
+    from orchestration.dbt_project import LaerDbtCliResource, dbt_executable, dbt_project
+
+    # what dagster-dbt would have learnt from `dbt --version`, asked here by hand
+    printed = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True, check=True).stdout
+    expected = Version(re.search(r"(\d+\.\d+\.\d+)", printed).group(1))  # type: ignore[union-attr]
+    # the two members overridden still exist in the pinned dagster-dbt and are what cli() reads
+    assert isinstance(inspect.getattr_static(DbtCliResource, "_cli_version"), cached_property)
+    source = inspect.getsource(DbtCliResource.cli)
+    assert "self._cli_version" in source and "self._initialize_dbt_core_adapter(" in source
+
+    def no_subprocess(*args: object, **kwargs: object) -> bytes:
+        raise AssertionError(f"ran a subprocess: {args}")
+
+    monkeypatch.setattr("dagster_dbt.core.resource.check_output", no_subprocess)
+    resource = LaerDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+    assert resource._cli_version == expected
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
+    # another executable is still asked (the subprocess is what dagster-dbt does)
+    (tmp_path / "dbt").symlink_to(dbt_executable())
+    other = LaerDbtCliResource(project_dir=dbt_project, dbt_executable=str(tmp_path / "dbt"))
+    try:
+        other._cli_version  # noqa: B018
+    except AssertionError as exc:
+        assert str(tmp_path / "dbt") in str(exc)
+    else:
+        raise AssertionError("another dbt executable was not asked for its version")
