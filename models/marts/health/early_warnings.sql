@@ -4,7 +4,9 @@
 -- comparison is exact in integers: (baseline_28d - 4 x last_7d) x 100 >= 50 x baseline_28d.
 -- Incremental on DuckDB: episodes from each account's rebuild_from are replaced. The
 -- state starts the day before (was it alerting); the windows of that day reach further
--- back, to events_from, and read those days' events from daily usage.
+-- back, to events_from, and read those days' events from daily usage: only the days that
+-- had events, since the windows are ranges of days (a day without events adds nothing),
+-- not counts of rows, so the look-back needs no zero-event rows.
 {% set recent = var('early_warning_recent_days') %}
 {% set weeks = var('early_warning_baseline_weeks') %}
 {{ account_day_mart_config('alert_date') }}
@@ -24,13 +26,13 @@ accounts as (
 {%- if is_incremental() %}
 
 events_before_state as (
-    {#- every day from events_from to the day before the state starts, with its events -#}
+    {#- the days with events from events_from to the day before the state starts -#}
     select
         scope.account_id,
         dates.date_day,
         null as mrr,
         false as is_paying,
-        coalesce(usage_daily.events, 0) as events
+        usage_daily.events
     from {{ ref('int_account_daily_scope') }} as scope
     inner join accounts
         on accounts.account_id = scope.account_id
@@ -38,7 +40,7 @@ events_before_state as (
         on dates.date_day >= scope.events_from
        and dates.date_day < scope.read_from
        and dates.date_day >= accounts.first_seen_date
-    left join {{ ref('int_usage__account_daily') }} as usage_daily
+    inner join {{ ref('int_usage__account_daily') }} as usage_daily
         on usage_daily.account_id = scope.account_id
        and usage_daily.activity_date = dates.date_day
 ),
@@ -57,6 +59,10 @@ days as (
 
 {%- endif %}
 
+{#- the windows are ranges of calendar days (ordered by day number), so they are right
+    whether or not every day has a row -#}
+{%- set day_number = days_between("cast('1970-01-01' as date)", 'days.date_day') %}
+
 rolling as (
     select
         days.account_id,
@@ -64,12 +70,12 @@ rolling as (
         days.mrr,
         days.is_paying,
         sum(days.events) over (
-            partition by days.account_id order by days.date_day
-            rows between {{ recent - 1 }} preceding and current row
+            partition by days.account_id order by {{ day_number }}
+            range between {{ recent - 1 }} preceding and current row
         ) as last_7d_events,
         sum(days.events) over (
-            partition by days.account_id order by days.date_day
-            rows between {{ recent - 1 + 7 * weeks }} preceding and {{ recent }} preceding
+            partition by days.account_id order by {{ day_number }}
+            range between {{ recent - 1 + 7 * weeks }} preceding and {{ recent }} preceding
         ) as baseline_events,
         {{ days_between('accounts.first_seen_date', 'days.date_day') }} + 1 as days_observed
     from days
