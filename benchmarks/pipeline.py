@@ -14,7 +14,10 @@
 With ``--keep`` the work folder (company, warehouses, a copy of the cold warehouse) stays;
 ``--rewarm DIR`` then restores that cold copy and measures the warm refresh and the
 baseline again, without generating or building cold (what a change to the incremental
-path needs to be re-measured at 100,000 accounts).
+path needs to be re-measured at 100,000 accounts). ``--recold DIR`` re-uses the kept
+company only: cold, warm and baseline are measured again with the current code (a change
+to the models' code makes the first refresh after it a full rebuild of the account-day
+marts, so a cold copy built by other code cannot measure a warm run of this code).
 
 The warm refresh and the baseline start from a stated page cache: ``--cache hot`` (the
 default) reads the warehouse file into it first (a daily run on a machine that keeps the
@@ -156,6 +159,8 @@ def main() -> None:
                         help="keep the work folder: company, warehouses and a copy of the cold warehouse")
     parser.add_argument("--rewarm", metavar="DIR",
                         help="a folder kept by --keep: restore its cold warehouse and measure only warm + baseline")
+    parser.add_argument("--recold", metavar="DIR",
+                        help="a folder kept by --keep: re-use its company, measure cold, warm and baseline again")
     parser.add_argument("--cache", choices=["hot", "cold"], default="hot",
                         help="page cache at the start of the warm refresh and of the baseline (cold: dropped, needs root)")
     parser.add_argument("--phase", choices=["refresh", "baseline"], help=argparse.SUPPRESS)
@@ -169,12 +174,13 @@ def main() -> None:
     from laer.generate import CompanyConfig, generate
     from orchestration.dbt_project import ensure_manifest
 
-    work = Path(a.rewarm) if a.rewarm else Path(tempfile.mkdtemp(prefix="laer-pipeline-"))
+    kept_dir = a.rewarm or a.recold
+    work = Path(kept_dir) if kept_dir else Path(tempfile.mkdtemp(prefix="laer-pipeline-"))
     landing, next_day, wh, cold_copy = work / "landing", work / "next_day", work / "warehouse", work / "warehouse_cold"
     me = [sys.executable, str(Path(__file__).resolve())]
     try:
         cfg = CompanyConfig(a.customers, a.months, a.seed, dt.date(2023, 1, 1))
-        if a.rewarm:
+        if kept_dir:
             kept = json.loads((work / "company.json").read_text())
             cfg = CompanyConfig(kept["customers"], kept["months"], kept["seed"], dt.date.fromisoformat(kept["start"]))
         last, day_before = cfg.end_date.isoformat(), (cfg.end_date - dt.timedelta(days=1)).isoformat()
@@ -187,18 +193,22 @@ def main() -> None:
             kept_cold = json.loads((work / "cold.json").read_text())
             cold, cold_s, cold_gb = kept_cold["outcome"], kept_cold["seconds"], kept_cold["peak_gb"]
         else:
-            t = time.perf_counter()
-            summary = generate(cfg, landing)
-            print(f"generated {a.customers:,} customers × {a.months} months: {summary.rows['usage/events']:,} events "
-                  f"in {time.perf_counter() - t:.0f}s")
-            (work / "company.json").write_text(json.dumps(
-                {"customers": cfg.customers, "months": cfg.months, "seed": cfg.seed, "start": cfg.start.isoformat()}))
+            if a.recold:
+                for folder in (wh, cold_copy):
+                    shutil.rmtree(folder, ignore_errors=True)
+            else:
+                t = time.perf_counter()
+                summary = generate(cfg, landing)
+                print(f"generated {a.customers:,} customers × {a.months} months: {summary.rows['usage/events']:,} "
+                      f"events in {time.perf_counter() - t:.0f}s")
+                (work / "company.json").write_text(json.dumps(
+                    {"customers": cfg.customers, "months": cfg.months, "seed": cfg.seed, "start": cfg.start.isoformat()}))
             _move_tree(landing, next_day, f"*{last}*")
             cold_s, cold_gb, cold_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), day_before])
             shutil.copyfile(wh / "dbt_target" / "run_results.json", work / "run_results_cold.json")
             cold = json.loads(cold_out.strip().splitlines()[-1])
             (work / "cold.json").write_text(json.dumps({"outcome": cold, "seconds": cold_s, "peak_gb": cold_gb}))
-            if a.keep:
+            if a.keep or a.recold:
                 subprocess.run(["cp", "-a", str(wh), str(cold_copy)], check=True)
         _move_tree(next_day, landing, "*")
         _settle_cache(a.cache, wh / "warehouse.duckdb")
@@ -236,7 +246,7 @@ def main() -> None:
             for node, seconds in slowest_nodes(work / f"run_results_{phase}.json"):
                 print(f"  {seconds:7.2f}s  {node}")
     finally:
-        if a.keep or a.rewarm:
+        if a.keep or kept_dir:
             print(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
