@@ -5,8 +5,8 @@
 -- Incremental on DuckDB: episodes from each account's rebuild_from are replaced. The
 -- state starts the day before (was it alerting); the windows of that day reach further
 -- back, to events_from, and read those days' events from daily usage: only the days that
--- had events, since the windows are ranges of days (a day without events adds nothing),
--- not counts of rows, so the look-back needs no zero-event rows.
+-- had events, since those windows are ranges of days (a day without events adds
+-- nothing), so the look-back needs no zero-event rows.
 {% set recent = var('early_warning_recent_days') %}
 {% set weeks = var('early_warning_baseline_weeks') %}
 {{ account_day_mart_config('alert_date') }}
@@ -59,9 +59,17 @@ days as (
 
 {%- endif %}
 
-{#- the windows are ranges of calendar days (ordered by day number), so they are right
-    whether or not every day has a row -#}
-{%- set day_number = days_between("cast('1970-01-01' as date)", 'days.date_day') %}
+{#- A full build windows the dense account-day state: row frames. An incremental one also
+    windows the look-back's days with events only, so its frames are ranges of calendar
+    days (ordered by day number), right whether or not every day has a row. On dense rows
+    both give the same sums; a row frame is twice as fast there (48 M rows: 11 s vs 21 s). -#}
+{%- if is_incremental() %}
+{%- set frame = 'range' %}
+{%- set day_order = days_between("cast('1970-01-01' as date)", 'days.date_day') %}
+{%- else %}
+{%- set frame = 'rows' %}
+{%- set day_order = 'days.date_day' %}
+{%- endif %}
 
 rolling as (
     select
@@ -70,12 +78,12 @@ rolling as (
         days.mrr,
         days.is_paying,
         sum(days.events) over (
-            partition by days.account_id order by {{ day_number }}
-            range between {{ recent - 1 }} preceding and current row
+            partition by days.account_id order by {{ day_order }}
+            {{ frame }} between {{ recent - 1 }} preceding and current row
         ) as last_7d_events,
         sum(days.events) over (
-            partition by days.account_id order by {{ day_number }}
-            range between {{ recent - 1 + 7 * weeks }} preceding and {{ recent }} preceding
+            partition by days.account_id order by {{ day_order }}
+            {{ frame }} between {{ recent - 1 + 7 * weeks }} preceding and {{ recent }} preceding
         ) as baseline_events,
         {{ days_between('accounts.first_seen_date', 'days.date_day') }} + 1 as days_observed
     from days
