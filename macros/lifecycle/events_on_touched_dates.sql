@@ -27,10 +27,12 @@
 {%- endmacro %}
 
 {#- CTEs `events` and `scoped` for int_usage__active_members_daily: every event on a full
-    build; on an incremental run, every event of the touched event dates. -#}
-{% macro events_on_touched_dates() -%}
+    build; on an incremental run, every event of the touched event dates; only `columns`
+    (and event_date, _batch_id): an engine may materialise `scoped`, read more than once. -#}
+{% macro events_on_touched_dates(columns) -%}
 events as (
-    select * from {{ ref('stg_usage__events') }}
+    select {{ (columns + ['event_date', '_batch_id']) | unique | join(', ') }}
+    from {{ ref('stg_usage__events') }}
 ),
 
 scoped as (

@@ -18,7 +18,7 @@
 
 with
 
-{{ events_on_touched_dates() }},
+{{ events_on_touched_dates(columns=['account_id', 'user_id', 'feature']) }},
 
 core_features as (
     select feature from {{ ref('core_features') }}
