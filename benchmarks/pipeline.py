@@ -19,11 +19,12 @@ company only: cold, warm and baseline are measured again with the current code (
 to the models' code makes the first refresh after it a full rebuild of the account-day
 marts, so a cold copy built by other code cannot measure a warm run of this code).
 
-The warm refresh and the baseline start from a stated page cache: ``--cache hot`` (the
-default) reads the warehouse file into it first (a daily run on a machine that keeps the
-warehouse in memory), ``--cache cold`` drops the kernel's page cache first (needs root;
-a daily run on a machine that did other work since), so that what a run reads from disk
-is measured, not whatever the previous step left cached.
+The cold refresh, the warm refresh and the baseline start from a stated page cache:
+``--cache hot`` (the default) reads the files each one reads into it first (the landing
+files for the cold refresh and the baseline, the warehouse file for the warm refresh: a
+daily run on a machine that keeps them in memory), ``--cache cold`` drops the kernel's
+page cache first (needs root; a daily run on a machine that did other work since), so
+that what a run reads from disk is measured, not whatever the previous step left cached.
 
 Each phase runs in its own process; wall time per stage comes from Dagster's step
 events, peak memory from the process's rusage (its dbt child included). The dbt project
@@ -162,7 +163,7 @@ def main() -> None:
     parser.add_argument("--recold", metavar="DIR",
                         help="a folder kept by --keep: re-use its company, measure cold, warm and baseline again")
     parser.add_argument("--cache", choices=["hot", "cold"], default="hot",
-                        help="page cache at the start of the warm refresh and of the baseline (cold: dropped, needs root)")
+                        help="page cache at the start of each refresh and of the baseline (cold: dropped, needs root)")
     parser.add_argument("--phase", choices=["refresh", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--args", nargs="*", help=argparse.SUPPRESS)
     a = parser.parse_args()
@@ -204,6 +205,8 @@ def main() -> None:
                 (work / "company.json").write_text(json.dumps(
                     {"customers": cfg.customers, "months": cfg.months, "seed": cfg.seed, "start": cfg.start.isoformat()}))
             _move_tree(landing, next_day, f"*{last}*")
+            # the files it reads start in the same stated page cache as the baseline's
+            _settle_cache(a.cache, *sorted(f for f in landing.rglob("*") if f.is_file()))
             cold_s, cold_gb, cold_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), day_before])
             shutil.copyfile(wh / "dbt_target" / "run_results.json", work / "run_results_cold.json")
             cold = json.loads(cold_out.strip().splitlines()[-1])
@@ -225,7 +228,7 @@ def main() -> None:
         assert cold["success"] and warm["success"], (cold, warm)
         if a.rewarm:
             print("cold: as measured when the folder was kept (not re-run); its ratios use this run's baseline")
-        print(f"warm refresh: {delivered} files of {last}; it and the baseline started with a {a.cache} page cache")
+        print(f"warm refresh: {delivered} files of {last}; the refreshes and the baseline started with a {a.cache} page cache")
         print(f"\n{'stage':<14}{'cold s':>9}{'warm s':>9}")
         for key, label in STAGES.items():
             print(f"{label:<14}{cold['steps'].get(key, 0):>9.1f}{warm['steps'].get(key, 0):>9.1f}")
