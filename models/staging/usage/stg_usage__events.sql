@@ -38,8 +38,9 @@ delivered_twice as (
 ),
 
 later_deliveries as (
-    -- every delivery of such an id after its first (earliest batch, then row); only these
-    -- rows are ranked, so a full build does not sort every event by id
+    -- every delivery of such an id after its first (earliest batch, then row), named by
+    -- its (batch, row), which the loader gives each raw row once; only these rows are
+    -- ranked, so a full build does not sort every event by id
     select _batch_id, _row_number
     from (
         select
