@@ -137,6 +137,10 @@ select t.subscription_id, t.account_id, t.trial_start, t.trial_end,
                  and greatest(i.started, i.trial_end) < i.ended) as converted
 from (select distinct subscription_id, account_id, trial_start, trial_end from live_items where trial_end is not null) t;
 
+-- the core features (seeds/core_features.csv), for activation and the health score
+create or replace temp table core_features as
+select unnest(['dashboards', 'reports', 'integrations', 'alerts', 'automations']) as feature;
+
 create or replace temp table activation as
 with land as (select account_id, min(s) as land_date from pieces where s < e group by 1),
 starts as (
@@ -146,7 +150,7 @@ starts as (
 ),
 in_window as (
     select s.account_id, count(distinct ev.user_id) as users,
-           count(distinct lower(ev.feature)) filter (where lower(ev.feature) in ('dashboards', 'reports', 'integrations', 'alerts', 'automations')) as features
+           count(distinct lower(ev.feature)) filter (where lower(ev.feature) in (select feature from core_features)) as features
     from read_parquet('{landing}/usage/events/*.parquet') ev
     join starts s on s.account_id = ev.account_id
      and cast(ev.occurred_at as date) >= s.window_start and cast(ev.occurred_at as date) < s.window_start + 30
@@ -162,7 +166,7 @@ with windows as (
     from months m, range(0, 30) t(i)
 )
 select ev.account_id, w.month, count(distinct ev.user_id) as users,
-       count(distinct lower(ev.feature)) filter (where lower(ev.feature) in ('dashboards', 'reports', 'integrations', 'alerts', 'automations')) as features,
+       count(distinct lower(ev.feature)) filter (where lower(ev.feature) in (select feature from core_features)) as features,
        max(cast(ev.occurred_at as date)) as last_event
 from read_parquet('{landing}/usage/events/*.parquet') ev
 join windows w on w.day = cast(ev.occurred_at as date)
