@@ -116,6 +116,10 @@ def lineage_seconds(run_results: Path, mart: str) -> float:
     return sum(timings.get(n, 0.0) for n in seen if n.split(".")[0] in ("model", "seed"))
 
 
+def _files(folder: Path) -> list[Path]:
+    return sorted(f for f in folder.rglob("*") if f.is_file())
+
+
 def _settle_cache(mode: str, *files: Path) -> None:
     """Start the next measurement from a stated page cache: ``files`` read into it (hot) or
     the whole cache dropped (cold); dirty pages are written first either way."""
@@ -206,7 +210,7 @@ def main() -> None:
                     {"customers": cfg.customers, "months": cfg.months, "seed": cfg.seed, "start": cfg.start.isoformat()}))
             _move_tree(landing, next_day, f"*{last}*")
             # the files it reads start in the same stated page cache as the baseline's
-            _settle_cache(a.cache, *sorted(f for f in landing.rglob("*") if f.is_file()))
+            _settle_cache(a.cache, *_files(landing))
             cold_s, cold_gb, cold_out = run([*me, "--phase", "refresh", "--args", str(landing), str(wh), day_before])
             shutil.copyfile(wh / "dbt_target" / "run_results.json", work / "run_results_cold.json")
             cold = json.loads(cold_out.strip().splitlines()[-1])
@@ -220,7 +224,7 @@ def main() -> None:
         delivered = _loaded_files(wh, last)
         if not delivered:
             raise SystemExit(f"the warm refresh loaded no file of {last}: it measured nothing new")
-        _settle_cache(a.cache, *sorted(f for f in landing.rglob("*") if f.is_file()))
+        _settle_cache(a.cache, *_files(landing))
         base_s, base_gb, base_out = run([*me, "--phase", "baseline", "--args", str(landing), last,
                                          str(work / "baseline.duckdb")])
         base = json.loads(base_out.strip().splitlines()[-1])

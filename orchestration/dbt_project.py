@@ -18,12 +18,13 @@ from laer.paths import PROJECT_DIR
 TARGET_DIR = PROJECT_DIR / "target"
 MANIFEST = TARGET_DIR / "manifest.json"
 _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.yml")
+# the dbt installed with this interpreter (the project's venv)
+_OWN_DBT = Path(sys.executable).with_name("dbt")
 
 
 def dbt_executable() -> str:
     """The dbt next to this interpreter (the project's venv), else the one on PATH."""
-    here = Path(sys.executable).with_name("dbt")
-    return str(here) if here.exists() else "dbt"
+    return str(_OWN_DBT) if _OWN_DBT.exists() else "dbt"
 
 
 class LaerDbtCliResource(DbtCliResource):
@@ -42,7 +43,7 @@ class LaerDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> Version:
-        if Path(self.dbt_executable) == Path(sys.executable).with_name("dbt"):
+        if Path(self.dbt_executable) == _OWN_DBT:
             return Version(installed_version("dbt-core"))
         return super()._cli_version
 
