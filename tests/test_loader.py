@@ -324,3 +324,36 @@ def test_csv_files_load_together_and_a_bad_one_is_quarantined_alone(landing: Pat
     assert rows(con, "select plan_id, _source_file, _batch_id, _row_number from raw.billing__plans order by plan_id") == [
         ("p1", "billing/plans/2024-01.csv", 1, 1), ("p2", "billing/plans/2024-01.csv", 1, 2),
         ("p5", "billing/plans/2024-04.csv", 4, 1)]
+
+
+def test_json_lines_files_load_together_and_odd_ones_alone(landing: Path, con) -> None:
+    def line(line_id: str, amount: object = 100, **extra: object) -> str:
+        return json.dumps({"invoice_line_id": line_id, "invoice_id": "i1", "line_type": "usage", "amount": amount,
+                           "currency": "usd", **extra}) + "\n"
+
+    write(landing, "billing/invoice_lines/a.jsonl", line("l1") + line("l2", 250))
+    write(landing, "billing/invoice_lines/b.jsonl", line("l3") + line("l4", "1.5"))  # bad value in row 2
+    write(landing, "billing/invoice_lines/c.jsonl", line("l5", note="late"))  # other keys: its own drift warning
+    write(landing, "billing/invoice_lines/d.jsonl", line("l6") + "[1, 2]\n")  # not an object
+    write(landing, "billing/invoice_lines/e.jsonl", "")  # no records
+    write(landing, "billing/invoice_lines/f.jsonl", line("l7", -5) + line("l8"))
+    report = load_landing(con, landing)
+    # the files with the first file's keys load in one transaction; each other file alone
+    assert [(r.relpath.rsplit("/", 1)[1], r.status, r.batch_id, r.warnings) for r in report.results] == [
+        ("a.jsonl", "loaded", 1, []), ("f.jsonl", "loaded", 6, []),
+        ("b.jsonl", "quarantined", 2, []), ("c.jsonl", "loaded", 3, ["schema drift: extra column(s) note kept in raw"]),
+        ("d.jsonl", "quarantined", 4, []), ("e.jsonl", "quarantined", 5, [])]
+    assert [q.message for q in report.quarantined] == [
+        "row 2, column amount: value '1.5' is not an integer; 1 row(s) bad in this column",
+        "malformed JSON Lines: line 2 is not a JSON object", "empty file: no records"]
+    assert ledger(con) == [(1, "billing/invoice_lines/a.jsonl", "loaded", 2, None, None, None),
+                           (2, "billing/invoice_lines/b.jsonl", "quarantined", None, "amount", 2, 1),
+                           (3, "billing/invoice_lines/c.jsonl", "loaded", 1, None, None, None),
+                           (4, "billing/invoice_lines/d.jsonl", "quarantined", None, None, 2, 1),
+                           (5, "billing/invoice_lines/e.jsonl", "quarantined", None, None, None, None),
+                           (6, "billing/invoice_lines/f.jsonl", "loaded", 2, None, None, None)]
+    # lineage per file: row numbers count each file's own records
+    assert rows(con, "select invoice_line_id, amount, note, _batch_id, _row_number from raw.billing__invoice_lines "
+                     "order by invoice_line_id") == [
+        ("l1", 100, None, 1, 1), ("l2", 250, None, 1, 2), ("l5", 100, "late", 3, 1),
+        ("l7", -5, None, 6, 1), ("l8", 100, None, 6, 2)]

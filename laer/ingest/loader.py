@@ -542,7 +542,7 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
     return [FileResult(c.file.relpath, entity.table, "loaded", c.rows, c.batch_id, "loaded") for c in chunk]
 
 
-CSV_CHUNK_FILES = 256
+TEXT_CHUNK_FILES = 256
 FILE_COLUMN = "__laer_landing_file"
 
 
@@ -557,31 +557,76 @@ def _csv_header(f: LandingFile) -> bytes | None:
         return None
 
 
-def _load_csv_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[LandingFile, str, int]],
-                    before_commit: Callable[[LandingFile], None] | None,
-                    raw_columns: dict[str, dict[str, str]]) -> tuple[list[FileResult], list[tuple[LandingFile, str, int]]]:
-    """Load CSV files of one entity with the same header with one multi-file read, in one
-    transaction: (results of the loaded files, files left for the per-file path).
+def _sql_list(paths: list[str]) -> str:
+    return "[" + ", ".join(map(_lit, paths)) + "]"
+
+
+def _stage_csv_chunk(con: duckdb.DuckDBPyConnection, paths: list[str], compressed: bool) -> set[str]:
+    """Temp table ``_stage`` of CSV files with the same header: every value as text, the
+    file in FILE_COLUMN, its data row in ``_row``. No file is set aside."""
+    files = _sql_list(paths)
+    con.execute(
+        f"create temp table _stage_src as select * from read_csv({files}, header = true, all_varchar = true, "
+        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, auto_detect = true, "
+        f"compression = '{'gzip' if compressed else 'none'}', filename = {_lit(FILE_COLUMN)})")
+    con.execute(f"create temp table _stage as select *, row_number() over (partition by {qi(FILE_COLUMN)} "
+                f"order by rowid) as _row from _stage_src")
+    return set()
+
+
+def _stage_jsonl_chunk(con: duckdb.DuckDBPyConnection, paths: list[str], compressed: bool) -> set[str]:
+    """Temp table ``_stage`` of JSON Lines files, as the per-file path stages one (every
+    value as text, ``_row`` the record's number in its file), for the files whose records
+    are all objects with the same set of keys as the first file's. Returns the files set
+    aside for the per-file path: a non-object line, no records, or other keys (its own
+    columns, and its own schema-drift warning)."""
+    con.execute(f"create temp table _stage_src as select json, filename as {qi(FILE_COLUMN)} "
+                f"from read_ndjson_objects({_sql_list(paths)}, compression = '{'gzip' if compressed else 'none'}', filename = true)")
+    per_file = con.execute(
+        f"select {qi(FILE_COLUMN)}, bool_and(json_type(json) = 'OBJECT'), "
+        f"list(distinct k order by k) filter (where k is not null) "
+        f"from (select {qi(FILE_COLUMN)}, json, rowid as r, unnest(case when json_type(json) = 'OBJECT' "
+        f"then json_keys(json) else [null::varchar] end) as k from _stage_src) group by all order by min(r)").fetchall()
+    objects = [(name, keys) for name, only_objects, keys in per_file if only_objects and keys]
+    same = {name for name, keys in objects if keys == objects[0][1]} if objects else set()
+    staged = {name for name, *_ in per_file}
+    aside = staged - same
+    if not same:
+        raise Rejected("no two files to load together")  # the caller loads each file alone
+    keep = f"where {qi(FILE_COLUMN)} not in ({', '.join(map(_lit, sorted(aside)))})" if aside else ""
+    keys = [r[0] for r in con.execute(
+        f"select k from (select unnest(json_keys(json)) as k, rowid as r from _stage_src {keep}) "
+        f"group by k order by min(r), k").fetchall()]
+    select = ", ".join(f"json ->> {_lit(k)} as {qi(k)}" for k in keys)
+    con.execute(f"create temp table _stage as select {select}, {qi(FILE_COLUMN)}, row_number() over "
+                f"(partition by {qi(FILE_COLUMN)} order by rowid) as _row from _stage_src {keep}")
+    return aside | (set(paths) - staged)
+
+
+STAGE_CHUNK = {"csv": _stage_csv_chunk, "jsonl": _stage_jsonl_chunk}
+
+
+def _load_text_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[LandingFile, str, int]],
+                     before_commit: Callable[[LandingFile], None] | None,
+                     raw_columns: dict[str, dict[str, str]]) -> tuple[list[FileResult], list[tuple[LandingFile, str, int]]]:
+    """Load CSV files of one entity with the same header, or JSON Lines files of one entity
+    with the same keys, with one multi-file read, in one transaction: (results of the
+    loaded files, files left for the per-file path).
 
     The checks are those of the per-file path, counted per file. A file with any bad
-    value, or a chunk the reader cannot parse, is left to the per-file path, which loads
-    or quarantines it alone and names its row and column. Each file stays atomic and
-    keeps its own batch id, ledger row and lineage (row numbers follow the file)."""
+    value, a file the stage sets aside, or a chunk the reader cannot parse, is left to the
+    per-file path, which loads or quarantines it alone and names its row and column. Each
+    file stays atomic and keeps its own batch id, ledger row and lineage (row numbers
+    follow the file)."""
 
-    entity, compressed = chunk[0][0].entity, chunk[0][0].compressed
+    entity, fmt, compressed = chunk[0][0].entity, chunk[0][0].fmt, chunk[0][0].compressed
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    files = "[" + ", ".join(_lit(str(f.path)) for f, _, _ in chunk) + "]"
     ordered = con.execute("select current_setting('preserve_insertion_order')").fetchone()[0]  # type: ignore[index]
     con.execute("set preserve_insertion_order = true")  # rowids follow each file's lines
     con.execute("begin transaction")
     try:
         try:
-            con.execute(
-                f"create temp table _stage_src as select * from read_csv({files}, header = true, all_varchar = true, "
-                f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, auto_detect = true, "
-                f"compression = '{'gzip' if compressed else 'none'}', filename = {_lit(FILE_COLUMN)})")
-            con.execute(f"create temp table _stage as select *, row_number() over (partition by {qi(FILE_COLUMN)} "
-                        f"order by rowid) as _row from _stage_src")
+            aside = STAGE_CHUNK[fmt](con, [str(f.path) for f, _, _ in chunk], compressed)
             stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k not in ("_row", FILE_COLUMN)}
             plan = _plan_conversion(entity, stage_cols)
         except (duckdb.Error, Rejected):
@@ -591,9 +636,9 @@ def _load_csv_chunk(con: duckdb.DuckDBPyConnection, chunk: list[tuple[LandingFil
         outcomes = {r[0]: _outcome(plan, r[1:]) for r in con.execute(
             f"select {qi(FILE_COLUMN)}, {', '.join(plan.aggs)} from _typed group by {qi(FILE_COLUMN)}").fetchall()}
         no_rows = _outcome(plan, (0, *([0, None] * len(plan.checks)), *([None] * len(plan.enum_cols))))
-        good = [(f, d, b, *outcomes.get(str(f.path), no_rows)[1:]) for f, d, b in chunk
-                if not outcomes.get(str(f.path), no_rows)[0]]
-        retry = [(f, d, b) for f, d, b in chunk if outcomes.get(str(f.path), no_rows)[0]]
+        failed = {name for name, (failures, _, _) in outcomes.items() if failures} | aside
+        good = [(f, d, b, *outcomes.get(str(f.path), no_rows)[1:]) for f, d, b in chunk if str(f.path) not in failed]
+        retry = [(f, d, b) for f, d, b in chunk if str(f.path) in failed]
         if not good:
             con.execute("rollback")
             return [], retry
@@ -682,37 +727,38 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
             raw_columns.pop(chunk[0].file.entity.table, None)
             chunk.clear()
 
-    csv_chunk: list[tuple[LandingFile, str, int]] = []
-    csv_key: tuple[str, bool, bytes] | None = None
+    text_chunk: list[tuple[LandingFile, str, int]] = []
+    text_key: tuple[str, str, bool, bytes] | None = None
 
-    def flush_csv() -> None:
-        nonlocal csv_key
-        if csv_chunk:
-            done, retry = _load_csv_chunk(con, csv_chunk, before_commit, raw_columns) if len(csv_chunk) > 1 \
-                else ([], list(csv_chunk))
+    def flush_text() -> None:
+        nonlocal text_key
+        if text_chunk:
+            done, retry = _load_text_chunk(con, text_chunk, before_commit, raw_columns) if len(text_chunk) > 1 \
+                else ([], list(text_chunk))
             for res in done:
                 emit(res)
             for f, digest, batch in retry:
                 emit(load_file(con, f, digest, batch, before_commit, raw_columns))
-            csv_chunk.clear()
-        csv_key = None
+            text_chunk.clear()
+        text_key = None
 
     for f, digest, batch in plan:
         if batch is None:
             flush()
-            flush_csv()
+            flush_text()
             emit(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
             continue
-        header = _csv_header(f) if f.fmt == "csv" else None
+        # CSV files with the same header, and JSON Lines files, of one entity load together
+        header = _csv_header(f) if f.fmt == "csv" else b"" if f.fmt == "jsonl" else None
         if header is not None:
             flush()
-            key = (f.entity.table, f.compressed, header)
-            if csv_key != key or len(csv_chunk) >= CSV_CHUNK_FILES:
-                flush_csv()
-            csv_key = key
-            csv_chunk.append((f, digest, batch))
+            key = (f.entity.table, f.fmt, f.compressed, header)
+            if text_key != key or len(text_chunk) >= TEXT_CHUNK_FILES:
+                flush_text()
+            text_key = key
+            text_chunk.append((f, digest, batch))
             continue
-        flush_csv()
+        flush_text()
         ok = clean.get(f.relpath)
         if ok is not None and chunk and (chunk[0].file.entity != ok.file.entity or chunk[0].schema != ok.schema):
             flush()
@@ -724,5 +770,5 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
         flush()
         emit(load_file(con, f, digest, batch, before_commit, raw_columns))
     flush()
-    flush_csv()
+    flush_text()
     return LoadReport(results, found.warnings)
