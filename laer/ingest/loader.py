@@ -1,11 +1,15 @@
 """Load landing files into the append-only ``raw`` schema of the DuckDB warehouse.
 
-Per file, in one transaction: read it with DuckDB's own reader, validate it against
-the landing contract, append its rows with lineage columns, and record it in the
-load ledger. A file that fails validation loads nothing and gets a quarantine entry
-naming the file, the first offending row and column, and how many rows are bad; the
-file itself stays where it is. Files are loaded in lexical order of their path; a
-file whose path and content hash were seen before is skipped.
+Each file is atomic: read with DuckDB's own reader, validated against the landing
+contract, its rows appended with lineage columns and recorded in the load ledger, all
+in one transaction. Files that can be read together — clean Parquet files of one
+entity, CSV files of one entity with the same header, JSON Lines files of one entity
+with the same keys — share one multi-file read and one transaction (all of the chunk
+or none), each keeping its own batch id, ledger row and row numbers. A file that fails
+validation loads nothing and gets a quarantine entry naming the file, the first
+offending row and column, and how many rows are bad; the file itself stays where it
+is. Files get their batch ids in lexical order of their path; a file whose path and
+content hash were seen before is skipped.
 """
 
 from __future__ import annotations
