@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import duckdb
 import pandas as pd
 import pytest
@@ -126,21 +123,3 @@ def test_usage_freshness_counts_whole_days_behind_the_as_of_date_and_blocks_afte
     assert [(o.severity, o.success) for o in stale.outcomes] == [(WARNING, False), (BLOCKING, False)]
     fresh = validator.validate(spec, con.execute(spec.query("2025-03-11")).fetchdf())  # 2 days behind 03-09
     assert fresh.passed and not fresh.warnings
-
-
-def test_gx_is_imported_in_the_background_while_the_caller_goes_on(tmp_path) -> None:
-    # a fresh interpreter: this one imported GX already. The caller returns at once (the
-    # import takes seconds), and the thread leaves the module imported for the Validator.
-    script = tmp_path / "background_import.py"
-    script.write_text(
-        "import sys, threading, time\n"
-        "from laer.quality.expectations import import_gx_in_background\n"
-        "assert 'great_expectations' not in sys.modules\n"
-        "started = time.perf_counter()\n"
-        "import_gx_in_background()\n"
-        "returned_after = time.perf_counter() - started\n"
-        "(thread,) = [t for t in threading.enumerate() if t.name == 'import-gx']\n"
-        "thread.join()\n"
-        "print(returned_after < 0.5, 'great_expectations' in sys.modules, thread.daemon)\n")
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["True", "True", "True"]

@@ -8,12 +8,9 @@ An expectation that raised counts as failed, never as passed.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import logging
 import os
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,19 +21,6 @@ import yaml
 BLOCKING, WARNING = "blocking", "warning"
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-
-
-def import_gx_in_background() -> None:
-    """Start importing Great Expectations (2–5 s of imports) in a daemon thread, so that a
-    step running meanwhile (the load: DuckDB, which releases the GIL) hides it. The first
-    ``Validator`` then finds the module imported, or waits on Python's import lock for the
-    thread to finish it; an import error surfaces there, not in the thread."""
-    threading.Thread(target=_import_quietly, args=("great_expectations",), name="import-gx", daemon=True).start()
-
-
-def _import_quietly(module: str) -> None:
-    with contextlib.suppress(Exception):  # the Validator's own import raises it, where it is handled
-        importlib.import_module(module)
 
 
 @dataclass(frozen=True)

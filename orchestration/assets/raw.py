@@ -14,7 +14,6 @@ from dagster_duckdb import DuckDBResource
 
 from laer.contract import ENTITIES
 from laer.ingest.loader import LEDGER, FileResult, load_landing
-from laer.quality.expectations import import_gx_in_background
 from orchestration.settings import LaerSettings
 
 LEDGER_KEY = AssetKey(["raw", "_load_ledger"])
@@ -41,7 +40,6 @@ RAW_SPECS = [
 )
 def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
     """Load new landing files (lexical order, one transaction each, bad files quarantined)."""
-    import_gx_in_background()  # the raw checks right after the load need it
     selected = {k.path[-1] for k in context.selected_asset_keys if k != LEDGER_KEY}
     results: list[FileResult] = []
 
