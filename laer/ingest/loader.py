@@ -173,8 +173,12 @@ def _stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
         "group by k order by min(_row), k").fetchall()]
     if not keys:
         raise Rejected("empty file: no records")
-    select = ", ".join(f"json ->> {_lit(k)} as {qi(k)}" for k in keys)
-    con.execute(f"create temp table _stage as select {select}, _row from _stage_src order by _row")
+    con.execute(f"create temp table _stage as select {_json_columns(keys)}, _row from _stage_src order by _row")
+
+
+def _json_columns(keys: list[str]) -> str:
+    """Select list of a staged JSON Lines file: every key's value as text, in ``keys`` order."""
+    return ", ".join(f"json ->> {_lit(k)} as {qi(k)}" for k in keys)
 
 
 def _number_rows(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -586,23 +590,23 @@ def _stage_jsonl_chunk(con: duckdb.DuckDBPyConnection, paths: list[str], compres
     columns, and its own schema-drift warning)."""
     con.execute(f"create temp table _stage_src as select json, filename as {qi(FILE_COLUMN)} "
                 f"from read_ndjson_objects({_sql_list(paths)}, compression = '{'gzip' if compressed else 'none'}', filename = true)")
+    # per file: only objects?, and its keys in order of first appearance (then by name,
+    # as the per-file path orders them), in one pass over the keys
     per_file = con.execute(
-        f"select {qi(FILE_COLUMN)}, bool_and(json_type(json) = 'OBJECT'), "
-        f"list(distinct k order by k) filter (where k is not null) "
-        f"from (select {qi(FILE_COLUMN)}, json, rowid as r, unnest(case when json_type(json) = 'OBJECT' "
-        f"then json_keys(json) else [null::varchar] end) as k from _stage_src) group by all order by min(r)").fetchall()
+        f"select {qi(FILE_COLUMN)}, bool_and(objects), list(k order by first_row, k) filter (where k is not null) "
+        f"from (select {qi(FILE_COLUMN)}, k, bool_and(json_type(json) = 'OBJECT') as objects, min(r) as first_row "
+        f"      from (select {qi(FILE_COLUMN)}, json, rowid as r, unnest(case when json_type(json) = 'OBJECT' "
+        f"            then json_keys(json) else [null::varchar] end) as k from _stage_src) group by all) "
+        f"group by all order by min(first_row)").fetchall()
     objects = [(name, keys) for name, only_objects, keys in per_file if only_objects and keys]
-    same = {name for name, keys in objects if keys == objects[0][1]} if objects else set()
+    if not objects:
+        raise Rejected("no file to load together")  # the caller loads each file alone
+    keys = objects[0][1]  # the first file's; the files with the same set load with it
+    same = {name for name, other in objects if sorted(other) == sorted(keys)}
     staged = {name for name, *_ in per_file}
     aside = staged - same
-    if not same:
-        raise Rejected("no two files to load together")  # the caller loads each file alone
     keep = f"where {qi(FILE_COLUMN)} not in ({', '.join(map(_lit, sorted(aside)))})" if aside else ""
-    keys = [r[0] for r in con.execute(
-        f"select k from (select unnest(json_keys(json)) as k, rowid as r from _stage_src {keep}) "
-        f"group by k order by min(r), k").fetchall()]
-    select = ", ".join(f"json ->> {_lit(k)} as {qi(k)}" for k in keys)
-    con.execute(f"create temp table _stage as select {select}, {qi(FILE_COLUMN)}, row_number() over "
+    con.execute(f"create temp table _stage as select {_json_columns(keys)}, {qi(FILE_COLUMN)}, row_number() over "
                 f"(partition by {qi(FILE_COLUMN)} order by rowid) as _row from _stage_src {keep}")
     return aside | (set(paths) - staged)
 
