@@ -357,3 +357,20 @@ def test_json_lines_files_load_together_and_odd_ones_alone(landing: Path, con) -
                      "order by invoice_line_id") == [
         ("l1", 100, None, 1, 1), ("l2", 250, None, 1, 2), ("l5", 100, "late", 3, 1),
         ("l7", -5, None, 6, 1), ("l8", 100, None, 6, 2)]
+
+
+def test_json_lines_files_loaded_together_keep_the_per_file_column_order(landing: Path, con) -> None:
+    # extra keys become raw columns in order of first appearance (zeta in line 1, alpha in
+    # line 2), as the per-file path adds them; both files report the drift
+    base = {"invoice_line_id": "l1", "invoice_id": "i1", "line_type": "usage", "amount": 1, "currency": "usd"}
+    write(landing, "billing/invoice_lines/a.jsonl", json.dumps({**base, "zeta": "z"}) + "\n"
+          + json.dumps({**base, "invoice_line_id": "l2", "alpha": "a", "zeta": None}) + "\n")
+    write(landing, "billing/invoice_lines/b.jsonl", json.dumps({**base, "invoice_line_id": "l3", "alpha": "b", "zeta": "y"}) + "\n")
+    report = load_landing(con, landing)
+    assert [(r.status, r.warnings) for r in report.results] == [
+        ("loaded", ["schema drift: extra column(s) zeta, alpha kept in raw"])] * 2
+    columns = [r[0] for r in rows(con, "select column_name from duckdb_columns() where table_name = 'billing__invoice_lines' "
+                                       "order by column_index")]
+    assert columns[-2:] == ["zeta", "alpha"]
+    assert rows(con, "select invoice_line_id, zeta, alpha, _row_number from raw.billing__invoice_lines order by 1") == [
+        ("l1", "z", None, 1), ("l2", None, "a", 2), ("l3", "y", "b", 1)]
