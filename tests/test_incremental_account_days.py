@@ -215,12 +215,19 @@ def test_the_incremental_uniqueness_tests_catch_what_the_last_run_duplicated(tim
     copy = root / "duplicates"
     shutil.copytree(timeline["warm"], copy)
     with duckdb.connect(str(copy / "warehouse.duckdb")) as con:
-        # an event loaded long ago, appended again by the last run
+        # an event loaded long ago, again in a batch the last run read, and not listed as a
+        # later delivery (what a broken dedupe would let through)
         con.execute("""
-            insert into staging.stg_usage__events
-            select * replace ((select max(_dbt_loaded_at) from staging.stg_usage__events) as _dbt_loaded_at)
-            from staging.stg_usage__events
-            where _dbt_loaded_at < (select max(_dbt_loaded_at) from staging.stg_usage__events)
+            create temp table last_batch as
+            select max(_batch_id) as batch_id, min(_batch_id) as first_batch_id
+            from staging.base_usage__event_redeliveries
+            where _dbt_loaded_at = (select max(_dbt_loaded_at) from staging.base_usage__event_redeliveries)""")
+        con.execute("""
+            insert into raw.usage__events
+            select * replace ((select batch_id from last_batch) as _batch_id,
+                              (select max(_row_number) + 1 from raw.usage__events) as _row_number)
+            from raw.usage__events
+            where _batch_id < (select first_batch_id from last_batch)
             order by event_id limit 1""")
         # a day the last run rebuilt (the late event's account, from its day), twice
         con.execute("insert into marts.fct_laer_stage_daily select * from marts.fct_laer_stage_daily "
@@ -229,10 +236,10 @@ def test_the_incremental_uniqueness_tests_catch_what_the_last_run_duplicated(tim
         con.execute("insert into intermediate.int_usage__account_daily select * from intermediate.int_usage__account_daily "
                     "where account_id = ? and activity_date = ?", [timeline["event_account"], LATE_EVENT_DATE])
     daily_usage_test = "unique_in_replaced_partitions_int_usage__account_daily_account_id__activity_date__activity_date"
-    proc = dbt(copy, LAST, root / "logs7", "test", "--select", "unique_in_last_load_stg_usage__events_event_id",
+    proc = dbt(copy, LAST, root / "logs7", "test", "--select", "unique_in_batches_read_last_stg_usage__events_event_id",
                "unique_account_days_fct_laer_stage_daily_", daily_usage_test)
     assert proc.returncode != 0
-    assert "Failure in test unique_in_last_load_stg_usage__events_event_id" in proc.stdout
+    assert "Failure in test unique_in_batches_read_last_stg_usage__events_event_id" in proc.stdout
     assert "Failure in test unique_account_days_fct_laer_stage_daily_" in proc.stdout
     assert f"Failure in test {daily_usage_test}" in proc.stdout
     assert proc.stdout.count("Got 1 result, configured to fail if != 0") == 3  # one duplicate each

@@ -2,14 +2,15 @@
     batches loaded since the model's last run (tracked in its max_batch_id), however late
     they arrived (a fixed look-back window would silently miss older ones).
 
-    touched_dates_filter(relation, date_column, batch_column, watermark_column): the
-    `where` condition on `date_column` selecting the dates of `relation` holding rows of
-    batches above this model's watermark (max of its `watermark_column`); nothing on a
-    full build. The
-    watermark and the dates are looked up before the query runs and written into it as
-    constants, so the engine skips the untouched parts of the table (DuckDB's zone maps,
-    Spark's file statistics) instead of scanning all history. -#}
-{% macro touched_dates_filter(relation, date_column, batch_column, watermark_column='max_batch_id') -%}
+    touched_dates_filter(relation, date_column, batch_column, watermark_column, timestamp_column):
+    the `where` condition on `date_column` selecting the dates of `relation` holding rows
+    of batches above this model's watermark (max of its `watermark_column`); nothing on a
+    full build. The watermark and the dates are looked up before the query runs and
+    written into it as constants, so the engine skips the untouched parts of the table
+    (DuckDB's zone maps, Spark's file statistics) instead of scanning all history. When
+    `date_column` is derived from a stored `timestamp_column` (a view: the engine cannot
+    prune on a derived column), the same days are also given as ranges of that column. -#}
+{% macro touched_dates_filter(relation, date_column, batch_column, watermark_column='max_batch_id', timestamp_column=none) -%}
     {%- if not is_incremental() -%}
         1 = 1
     {%- elif not execute -%}
@@ -20,24 +21,44 @@
                                   ~ " > " ~ watermark ~ " order by " ~ date_column).columns[0].values() -%}
         {%- if dates -%}
             {{ date_column }} in ({% for d in dates %}cast('{{ d }}' as date){{ ", " if not loop.last }}{% endfor %})
+            {%- if timestamp_column %} and ({{ timestamp_ranges(timestamp_column, day_runs(dates)) }}){% endif -%}
         {%- else -%}
             1 = 0
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
 
-{#- CTEs `events` and `scoped` for int_usage__active_members_daily: every event on a full
-    build; on an incremental run, every event of the touched event dates; only `columns`
-    (and event_date, _batch_id): an engine may materialise `scoped`, read more than once. -#}
+{#- Sorted days as runs of consecutive days ({first, last}): 1, 2, 3 and 7 March are two. -#}
+{% macro day_runs(dates) -%}
+    {%- set runs = [] -%}
+    {%- for value in dates -%}
+        {#- a date, or a datetime / text on engines whose results say so -#}
+        {%- set d = modules.datetime.date.fromisoformat((value | string)[:10]) -%}
+        {%- if runs and runs[-1]['last'] + modules.datetime.timedelta(days=1) == d -%}
+            {%- do runs[-1].update({'last': d}) -%}
+        {%- else -%}
+            {%- do runs.append({'first': d, 'last': d}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(runs) }}
+{%- endmacro %}
+
+{#- `column` on one of the day runs: from the first day's midnight to the midnight after the last. -#}
+{% macro timestamp_ranges(column, runs) -%}
+    {%- for run in runs -%}
+        ({{ column }} >= cast('{{ run['first'] }} 00:00:00' as timestamp) and {{ column }} < cast('{{ run['last'] + modules.datetime.timedelta(days=1) }} 00:00:00' as timestamp))
+        {{- " or " if not loop.last }}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- CTE `scoped` for int_usage__active_members_daily: every event on a full build; on an
+    incremental run, every event of the touched event dates (also as ranges of
+    occurred_at, which prune raw under the stg_usage__events view); only `columns` (and
+    event_date, _batch_id): an engine may materialise `scoped`, read more than once. -#}
 {% macro events_on_touched_dates(columns) -%}
-events as (
+scoped as (
     select {{ (columns + ['event_date', '_batch_id']) | unique | join(', ') }}
     from {{ ref('stg_usage__events') }}
-),
-
-scoped as (
-    select events.*
-    from events
-    where {{ touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id') }}
+    where {{ touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id', timestamp_column='occurred_at') }}
 )
 {%- endmacro %}

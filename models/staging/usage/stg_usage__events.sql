@@ -1,81 +1,27 @@
-{#- Tens of millions of rows: an incremental table, not a view. Each run appends the
-    events of batches loaded since the last run; an event_id already present (a
-    re-delivery, in any later batch) is dropped, so a delivered-twice event is one event. -#}
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='append',
-        on_schema_change='append_new_columns',
-        file_format=('parquet' if target.type == 'spark' else none),
-    )
-}}
-
-{#- the last appended batch, as a constant: the scan of raw skips the loaded history -#}
-{%- set loaded_through = 0 -%}
-{%- if is_incremental() and execute -%}
-    {%- set loaded_through = run_query("select coalesce(max(_batch_id), 0) from " ~ this).columns[0].values()[0] -%}
-{%- endif %}
-
-{#- the batches this run reads, with the columns staging keeps: read where needed rather
-    than through one CTE, which an engine may materialise (every column of every event) -#}
-{%- set delivered %}
-        select event_id, user_id, account_id, event_name, feature, occurred_at, received_at, properties, _batch_id, _row_number
-        from {{ source('raw', 'usage__events') }}
-        {%- if is_incremental() %}
-        where _batch_id > {{ loaded_through }}
-        {%- endif %}
-{%- endset %}
-
+{#- Product events, each event_id once (its first delivery): a view over raw that leaves
+    out the later deliveries base_usage__event_redeliveries lists. The events are stored
+    once, in raw; staging renames and casts. A reader filtering on _batch_id or on a
+    range of occurred_at reads only those parts of raw (zone maps); event_date is derived,
+    so a date filter is best given on occurred_at as well (events_on_touched_dates). -#}
 with
 
-delivered_twice as (
-    -- ids delivered more than once in those batches: re-deliveries, a small share
-    select event_id
-    from ({{ delivered }}
-    ) as delivered
-    group by event_id
-    having count(*) > 1
+events as (
+    select * from {{ source('raw', 'usage__events') }}
 ),
 
 later_deliveries as (
-    -- every delivery of such an id after its first (earliest batch, then row), named by
-    -- its (batch, row), which the loader gives each raw row once; only these rows are
-    -- ranked, so a full build does not sort every event by id
     select _batch_id, _row_number
-    from (
-        select
-            delivered._batch_id,
-            delivered._row_number,
-            row_number() over (
-                partition by delivered.event_id
-                order by delivered._batch_id, delivered._row_number
-            ) as delivery_rank
-        from ({{ delivered }}
-        ) as delivered
-        inner join delivered_twice
-            on delivered_twice.event_id = delivered.event_id
-    ) as ranked
-    where delivery_rank > 1
+    from {{ ref('base_usage__event_redeliveries') }}
+    where _row_number is not null
 ),
 
-first_delivery as (
-    select delivered.*
-    from ({{ delivered }}
-    ) as delivered
+first_deliveries as (
+    select events.*
+    from events
     left join later_deliveries
-        on later_deliveries._batch_id = delivered._batch_id
-        and later_deliveries._row_number = delivered._row_number
-    where later_deliveries._batch_id is null
-),
-
-new_events as (
-    select first_delivery.*
-    from first_delivery
-    {% if is_incremental() %}
-    left join {{ this }} as existing
-        on existing.event_id = first_delivery.event_id
-    where existing.event_id is null
-    {% endif %}
+        on later_deliveries._batch_id = events._batch_id
+        and later_deliveries._row_number = events._row_number
+    where later_deliveries._row_number is null
 ),
 
 renamed as (
@@ -90,8 +36,8 @@ renamed as (
         received_at,
         properties,
         _batch_id,
-        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as _dbt_loaded_at
-    from new_events
+        _loaded_at
+    from first_deliveries
 )
 
 select * from renamed
