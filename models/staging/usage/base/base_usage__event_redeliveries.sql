@@ -72,23 +72,36 @@ later_in_these_batches as (
 ),
 
 {% if is_incremental() %}
+new_ids as (
+    select distinct event_id
+    from ({{ delivered }}
+    ) as delivered
+),
+
 delivered_before as (
-    -- every delivery in these batches of an id an earlier batch delivered
+    -- the new ids an earlier batch delivered: the history's ids are probed against the
+    -- new ones (a semi-join written as `exists` builds its hash table on the history:
+    -- 86 M ids, 4.8 GB and 6–7 s at 100,000 accounts, against 0.7 GB and 3 s this way)
+    select distinct earlier.event_id
+    from {{ source('raw', 'usage__events') }} as earlier
+    inner join new_ids
+        on new_ids.event_id = earlier.event_id
+    where earlier._batch_id <= {{ read_through }}
+),
+
+later_than_history as (
+    -- every delivery in these batches of such an id
     select delivered.event_id, delivered._batch_id, delivered._row_number
     from ({{ delivered }}
     ) as delivered
-    where exists (
-        select 1
-        from {{ source('raw', 'usage__events') }} as earlier
-        where earlier._batch_id <= {{ read_through }}
-          and earlier.event_id = delivered.event_id
-    )
+    inner join delivered_before
+        on delivered_before.event_id = delivered.event_id
 ),
 
 later_deliveries as (
     select event_id, _batch_id, _row_number from later_in_these_batches
     union
-    select event_id, _batch_id, _row_number from delivered_before
+    select event_id, _batch_id, _row_number from later_than_history
 ),
 {% else %}
 later_deliveries as (
