@@ -31,6 +31,8 @@ class RefreshOutcome:
     missing_fx: list[str] = field(default_factory=list)
     checks_evaluated: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
+    # step key -> (first start, last end) in epoch seconds, for the steps that finished
+    step_windows: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 def run_refresh(settings: LaerSettings) -> RefreshOutcome:
@@ -50,8 +52,10 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
             for e in instance.all_logs(result.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
             if e.dagster_event is not None
         ]
+        windows = _step_windows(instance, result.run_id)
     outcome = RefreshOutcome(success=result.success, run_id=result.run_id, as_of=settings.as_of_date,
-                             published=False, publish_path=None, checks_evaluated=len(evaluations))
+                             published=False, publish_path=None, checks_evaluated=len(evaluations),
+                             step_windows=windows)
     for ev in evaluations:
         if ev.passed:
             continue
@@ -78,6 +82,21 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
     outcome.quarantined, outcome.missing_fx = _diagnostics(wh.db, started)
     outcome.success = result.success and outcome.published
     return outcome
+
+
+def _step_windows(instance: DagsterInstance, run_id: str) -> dict[str, tuple[float, float]]:
+    """When each step ran: its first start (a retried step starts again) to its last end."""
+    starts: dict[str, float] = {}
+    ends: dict[str, float] = {}
+    kinds = {DagsterEventType.STEP_START, DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}
+    for record in instance.all_logs(run_id, of_type=kinds):
+        if record.step_key is None or record.dagster_event is None:
+            continue
+        if record.dagster_event.event_type == DagsterEventType.STEP_START:
+            starts.setdefault(record.step_key, record.timestamp)
+        else:
+            ends[record.step_key] = record.timestamp
+    return {key: (starts[key], end) for key, end in ends.items() if key in starts}
 
 
 def _diagnostics(db: Path, since: dt.datetime) -> tuple[list[str], list[str]]:
