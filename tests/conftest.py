@@ -31,8 +31,9 @@ def shared_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_warehouse(shared_landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The shared company loaded, built, checked and published once through Dagster."""
+def shared_refresh(shared_landing: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The shared company loaded, built, checked and published once through Dagster:
+    (warehouse folder, the refresh's outcome)."""
     from orchestration.refresh import run_refresh
     from orchestration.settings import LaerSettings
 
@@ -40,7 +41,12 @@ def shared_warehouse(shared_landing: Path, tmp_path_factory: pytest.TempPathFact
     outcome = run_refresh(LaerSettings(landing_dir=str(shared_landing), warehouse_dir=str(warehouse),
                                        as_of=SHARED.end_date.isoformat()))
     assert outcome.success, outcome
-    return warehouse
+    return warehouse, outcome
+
+
+@pytest.fixture(scope="session")
+def shared_warehouse(shared_refresh) -> Path:
+    return shared_refresh[0]
 
 
 @pytest.fixture()

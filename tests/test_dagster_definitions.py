@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -57,6 +58,20 @@ def test_the_refresh_job_ran_checks_and_published(shared_warehouse: Path) -> Non
     assert data["checks"]["passed"] >= data["checks"]["evaluated"] - len(data["checks"]["failed_non_blocking"])
     assert data["row_counts"]["kpi_monthly"] == 24
     assert (shared_warehouse / "data_docs" / "marts" / "index.html").exists()
+
+
+def test_the_refresh_reports_when_each_step_ran(shared_refresh) -> None:
+    # what the benchmark splits its memory samples by: one window per step, in the order
+    # the in-process executor ran them, each as long as the step's own duration
+    _, outcome = shared_refresh
+    chain = ["landing_files", "raw_expectations", "warehouse_models", "mart_expectations",
+             "published__marts", "published__leadership_report"]
+    windows = outcome.step_windows
+    assert set(windows) == set(outcome.step_seconds) >= set(chain)
+    for earlier, later in itertools.pairwise(chain):
+        assert windows[earlier][1] <= windows[later][0], (earlier, later)
+    for step, (start, end) in windows.items():
+        assert abs((end - start) - outcome.step_seconds[step]) < 1.0, step
 
 
 def test_dbt_resource_knows_the_dbt_version_without_a_subprocess_or_an_adapter(monkeypatch, tmp_path: Path) -> None:
