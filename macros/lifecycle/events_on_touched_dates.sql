@@ -16,7 +16,7 @@
     {%- elif not execute -%}
         1 = 0
     {%- else -%}
-        {%- set watermark = run_query("select coalesce(max(" ~ watermark_column ~ "), 0) from " ~ this).columns[0].values()[0] -%}
+        {%- set watermark = batch_watermark(watermark_column) -%}
         {%- set dates = run_query("select distinct " ~ date_column ~ " from " ~ relation ~ " where " ~ batch_column
                                   ~ " > " ~ watermark ~ " order by " ~ date_column).columns[0].values() -%}
         {%- if dates -%}
@@ -26,6 +26,12 @@
             1 = 0
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The last batch this incremental model has read: the largest `column` in it (0 when it
+    is empty), looked up before the query runs so it can be written in as a constant. -#}
+{% macro batch_watermark(column) -%}
+    {{ return(run_query("select coalesce(max(" ~ column ~ "), 0) from " ~ this).columns[0].values()[0]) }}
 {%- endmacro %}
 
 {#- Sorted days as runs of consecutive days ({first, last}): 1, 2, 3 and 7 March are two. -#}

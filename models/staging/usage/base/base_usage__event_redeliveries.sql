@@ -26,7 +26,7 @@
 {#- the last batch read, as a constant: the scans of raw skip the history (zone maps) -#}
 {%- set read_through = 0 -%}
 {%- if is_incremental() and execute -%}
-    {%- set read_through = run_query("select coalesce(max(_batch_id), 0) from " ~ this).columns[0].values()[0] -%}
+    {%- set read_through = batch_watermark('_batch_id') -%}
 {%- endif %}
 
 {#- the batches this run reads, read where needed rather than through one CTE, which an
