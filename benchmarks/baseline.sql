@@ -60,7 +60,7 @@ with me as (
 ),
 firsts as (select account_id, min(month) as first_month from me where mrr > 0 group by 1),
 grid as (
-    select f.account_id, m.month, coalesce(me.mrr, 0) as mrr
+    select f.account_id, m.month, coalesce(me.mrr, 0) as mrr, f.first_month
     from firsts f join months m on m.month >= f.first_month
     left join me on me.account_id = f.account_id and me.month = m.month
 )
@@ -71,7 +71,10 @@ select account_id, month, mrr,
             when coalesce(lag(mrr) over w, 0) > 0 and mrr = 0 then 'churn'
             when coalesce(lag(mrr) over w, 0) > 0 and mrr > lag(mrr) over w then 'expansion'
             when coalesce(lag(mrr) over w, 0) > 0 and mrr < lag(mrr) over w then 'contraction'
-            else 'flat' end as movement
+            else 'flat' end as movement,
+       mrr > 0 as is_active, round(12 * mrr, 2) as arr, first_month as cohort_month,
+       cast(datediff('month', first_month, month) as integer) as months_since_land,
+       account_id like 'unmatched:%' as is_unmatched
 from grid window w as (partition by account_id order by month);
 
 -- mart: kpi_monthly
@@ -276,7 +279,7 @@ assembled as (
            coalesce(s.spend, 0) as spend, coalesce(tr.ended, 0) as trials_ended, coalesce(tr.converted, 0) as trials_converted,
            coalesce(ac.landed, 0) as landed, coalesce(ac.activated, 0) as activated,
            coalesce(mo.collected, 0) as collected, coalesce(mo.refunded, 0) as refunded,
-           coalesce(r.at_risk_mrr, 0) as at_risk_mrr
+           coalesce(r.at_risk_mrr, 0) as at_risk_mrr, m.eval_date
     from months m
     left join by_month b using (month) left join ttm t using (month) left join spend s using (month)
     left join trial_months tr using (month) left join activation_months ac using (month)
@@ -301,14 +304,19 @@ select month, round(mrr, 2) as mrr, round(12 * mrr, 2) as arr, active_customers,
        round(cac / nullif(new_mrr / nullif(new_customers, 0) * 0.8, 0), 6) as cac_payback_months,
        round(trials_converted / nullif(trials_ended, 0), 6) as trial_conversion_rate,
        round(activated / nullif(landed, 0), 6) as activation_rate,
+       last_day(month) + 30 <= date '{as_of}' as activation_rate_is_final,
        large_customers, round(large_customers / nullif(active_customers, 0), 6) as large_customer_share,
        round(large_customer_arr / nullif(12 * mrr, 0), 6) as large_customer_arr_share,
-       round(refunded / nullif(collected, 0), 6) as refund_rate, round(at_risk_mrr, 2) as at_risk_mrr
+       round(refunded / nullif(collected, 0), 6) as refund_rate, round(at_risk_mrr, 2) as at_risk_mrr,
+       round(spend, 2) as marketing_spend, trials_ended, landed as landed_accounts,
+       round(collected, 2) as collected, round(refunded, 2) as refunded,
+       eval_date as measured_on, last_day(month) > date '{as_of}' as is_as_of_month
 from rates;
 
 -- mart: int_usage__account_daily
 create or replace table usage_account_daily as
 select account_id, cast(occurred_at as date) as activity_date, count(distinct event_id) as events,
-       count(distinct user_id) as active_users
+       count(distinct user_id) as active_users,
+       count(distinct lower(feature)) filter (where lower(feature) in (select feature from core_features)) as core_features_used
 from read_parquet('{landing}/usage/events/*.parquet')
 group by 1, 2;

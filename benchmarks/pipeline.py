@@ -141,8 +141,9 @@ def phase_refresh(landing: str, warehouse: str, as_of: str) -> None:
         sys.exit(1)
 
 
-def phase_baseline(landing: str, as_of: str, db: str) -> None:
-    """Run baseline.sql section by section; print seconds per section as JSON."""
+def run_baseline(landing: str, as_of: str, db: str) -> dict[str, float]:
+    """Run baseline.sql into the DuckDB file ``db`` section by section: seconds per section
+    (tests/test_benchmark_baseline.py checks that its tables equal the pipeline's marts)."""
     import duckdb
 
     sql = (HERE / "baseline.sql").read_text().replace("{landing}", landing).replace("{as_of}", as_of)
@@ -154,7 +155,11 @@ def phase_baseline(landing: str, as_of: str, db: str) -> None:
             t = time.perf_counter()
             con.execute(body)
             seconds[name] = time.perf_counter() - t
-    print(json.dumps(seconds))
+    return seconds
+
+
+def phase_baseline(landing: str, as_of: str, db: str) -> None:
+    print(json.dumps(run_baseline(landing, as_of, db)))
 
 
 def slowest_nodes(run_results: Path, n: int = 10) -> list[tuple[str, float]]:
