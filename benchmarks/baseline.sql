@@ -315,8 +315,10 @@ from rates;
 
 -- mart: int_usage__account_daily
 create or replace table usage_account_daily as
+-- distinct core features as a bit per feature (a plain aggregate, no distinct set per day)
 select account_id, cast(occurred_at as date) as activity_date, count(distinct event_id) as events,
        count(distinct user_id) as active_users,
-       count(distinct lower(feature)) filter (where lower(feature) in (select feature from core_features)) as core_features_used
+       bit_count(coalesce(bit_or(cast(1 as bigint) << (list_position(
+           ['dashboards', 'reports', 'integrations', 'alerts', 'automations'], lower(feature)) - 1)), 0)) as core_features_used
 from read_parquet('{landing}/usage/events/*.parquet')
 group by 1, 2;
