@@ -3,6 +3,8 @@
 -- Parameters (replaced by benchmarks/pipeline.py): {landing}, {as_of}.
 -- `-- mart: <name>` lines split it into the sections timed separately.
 set TimeZone = 'UTC';
+-- the core features (seeds/core_features.csv), for activation, the health score and daily usage
+set variable core_features = ['dashboards', 'reports', 'integrations', 'alerts', 'automations'];
 
 -- mart: fct_mrr_monthly
 
@@ -140,9 +142,8 @@ select t.subscription_id, t.account_id, t.trial_start, t.trial_end,
                  and greatest(i.started, i.trial_end) < i.ended) as converted
 from (select distinct subscription_id, account_id, trial_start, trial_end from live_items where trial_end is not null) t;
 
--- the core features (seeds/core_features.csv), for activation and the health score
 create or replace temp table core_features as
-select unnest(['dashboards', 'reports', 'integrations', 'alerts', 'automations']) as feature;
+select unnest(getvariable('core_features')) as feature;
 
 create or replace temp table activation as
 with land as (select account_id, min(s) as land_date from pieces where s < e group by 1),
@@ -318,7 +319,7 @@ create or replace table usage_account_daily as
 -- distinct core features as a bit per feature (a plain aggregate, no distinct set per day)
 select account_id, cast(occurred_at as date) as activity_date, count(distinct event_id) as events,
        count(distinct user_id) as active_users,
-       bit_count(coalesce(bit_or(cast(1 as bigint) << (list_position(
-           ['dashboards', 'reports', 'integrations', 'alerts', 'automations'], lower(feature)) - 1)), 0)) as core_features_used
+       bit_count(coalesce(bit_or(cast(1 as bigint) << (list_position(getvariable('core_features'), lower(feature)) - 1)), 0))
+           as core_features_used
 from read_parquet('{landing}/usage/events/*.parquet')
 group by 1, 2;
