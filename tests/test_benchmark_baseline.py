@@ -104,7 +104,7 @@ def test_the_baseline_script_computes_the_pipelines_marts(baseline, shared_wareh
     with _attach(db, shared_warehouse, table) as con:
         assert (con.execute(f"select count(*) from baseline.main.{table}").fetchall()
                 == con.execute(f"select count(*) from pipeline.{HEADLINE[table][1]}").fetchall())
-    assert _compare(db, shared_warehouse, table) == []
+        assert differences(con, table) == []
 
 
 @pytest.mark.slow
