@@ -11,7 +11,7 @@
 {% set weeks = var('early_warning_baseline_weeks') %}
 {{ account_day_mart_config('alert_date') }}
 {{ require_complete_account_scope() }}
--- depends_on: {{ ref('int_account_daily_scope') }}, {{ ref('int_usage__account_daily') }}, {{ ref('int_dates') }}
+-- depends_on: {{ ref('int_account_daily_scope') }}, {{ ref('int_usage__account_daily') }}
 
 with
 
@@ -26,23 +26,23 @@ accounts as (
 {%- if is_incremental() %}
 
 events_before_state as (
-    {#- the days with events from events_from to the day before the state starts -#}
+    {#- the days with events from events_from to the day before the state starts: daily
+        usage has a row only for a day with events, so it is joined by account and its
+        days filtered to the range (no calendar of days to join through) -#}
     select
         scope.account_id,
-        dates.date_day,
+        usage_daily.activity_date as date_day,
         null as mrr,
         false as is_paying,
         usage_daily.events
     from {{ ref('int_account_daily_scope') }} as scope
     inner join accounts
         on accounts.account_id = scope.account_id
-    inner join {{ ref('int_dates') }} as dates
-        on dates.date_day >= scope.events_from
-       and dates.date_day < scope.read_from
-       and dates.date_day >= accounts.first_seen_date
     inner join {{ ref('int_usage__account_daily') }} as usage_daily
         on usage_daily.account_id = scope.account_id
-       and usage_daily.activity_date = dates.date_day
+       and usage_daily.activity_date >= scope.events_from
+       and usage_daily.activity_date < scope.read_from
+       and usage_daily.activity_date >= accounts.first_seen_date
 ),
 
 days as (
