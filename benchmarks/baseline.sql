@@ -1,10 +1,11 @@
 -- The engine's own limit: the headline marts computed by one hand-written DuckDB script
 -- straight from the landing files (no ledger, no checks, no lineage, no tests).
--- Parameters (replaced by benchmarks/pipeline.py): {landing}, {as_of}.
+-- Parameters (replaced by benchmarks/pipeline.py): {landing}, {as_of}, {seeds} (the dbt project's seeds).
 -- `-- mart: <name>` lines split it into the sections timed separately.
 set TimeZone = 'UTC';
--- the core features (seeds/core_features.csv), for activation, the health score and daily usage
-set variable core_features = ['dashboards', 'reports', 'integrations', 'alerts', 'automations'];
+-- the core features, read from the dbt seed that defines them, for activation, the health
+-- score and daily usage
+set variable core_features = (select list(feature) from read_csv('{seeds}/core_features.csv'));
 
 -- mart: fct_mrr_monthly
 

@@ -147,6 +147,7 @@ def run_baseline(landing: str, as_of: str, db: str) -> dict[str, float]:
     import duckdb
 
     sql = (HERE / "baseline.sql").read_text().replace("{landing}", landing).replace("{as_of}", as_of)
+    sql = sql.replace("{seeds}", str(HERE.parent / "seeds"))
     parts = re.split(r"^-- mart: (\w+)$", sql, flags=re.M)
     seconds: dict[str, float] = {}
     with duckdb.connect(db) as con:
