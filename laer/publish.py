@@ -12,12 +12,9 @@ rebuilds a sliver of them. When the warehouse lists the account-days rebuilt sin
 last publish (``ops.account_day_unpublished``, written by dbt's on-run-end) and the
 current version exists, the new version starts as a copy of the current
 ``marts.duckdb`` (which keeps its storage format): the listed account-days of those
-marts are replaced, every other mart is copied whole. The Parquet files of those marts
-are written month by month, so that no row group holds days of two months; a publish
-keeps the current file's row groups of the months before the earliest rebuilt day byte
-for byte and writes the months from there (``laer.parquet.splice``). Every other Parquet
-file is written whole. After the switch the list is emptied; a failed publish leaves it
-for the next one.
+marts are replaced, every other mart is copied whole. The Parquet files are always
+written whole. After the switch the list is emptied; a failed publish leaves it for the
+next one.
 """
 
 from __future__ import annotations
@@ -32,19 +29,10 @@ from pathlib import Path
 
 import duckdb
 
-from laer.parquet.splice import (
-    Part,
-    concatenate,
-    int32_ranges,
-    leading_row_groups_before,
-    read_footer,
-)
 from laer.paths import Warehouse
 
 # DuckDB 1.1 reads storage written for v1.0.0; DuckDB 2.x writes newer storage by default.
 BI_STORAGE_VERSION = "v1.0.0"
-PARQUET_OPTIONS = "format parquet, compression zstd"
-EPOCH = dt.date(1970, 1, 1)
 PUBLISHED_SCHEMA = "marts"
 PUBLISH_LOG = "ops.publish_log"
 PENDING_ACCOUNT_DAYS = "ops.account_day_unpublished"
@@ -64,8 +52,6 @@ class PublishResult:
     publish_id: str
     path: Path
     row_counts: dict[str, int]
-    # account-day mart -> row groups kept from the last version's Parquet file, rows written
-    parquet_reuse: dict[str, dict[str, int]]
 
 
 def _relink(link: Path, target: str) -> None:
@@ -90,12 +76,11 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     staging.mkdir()
     previous = current_publish(wh)
     try:
-        row_counts, incremental, reuse = _write_version(wh, staging, as_of=as_of, run_id=run_id, checks=checks,
-                                                        previous=previous)
+        row_counts, incremental = _write_version(wh, staging, as_of=as_of, run_id=run_id, checks=checks,
+                                                 previous=previous)
         manifest = {"publish_id": publish_id, "as_of": as_of, "run_id": run_id,
                     "published_at": dt.datetime.now(dt.UTC).isoformat(), "row_counts": row_counts,
-                    "account_days": "rebuilt rows copied" if incremental else "whole",
-                    "account_day_parquet": reuse, "checks": checks}
+                    "account_days": "rebuilt rows copied" if incremental else "whole", "checks": checks}
         (staging / "publish.json").write_text(json.dumps(manifest, indent=2, default=str))
         _fsync_tree(staging)
         os.rename(staging, final)
@@ -112,19 +97,17 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     _prune(wh, keep={final.name, previous.name if previous else ""})
     _clear_pending(wh)
     _log(wh, manifest)
-    return PublishResult(publish_id, final, row_counts, reuse)
+    return PublishResult(publish_id, final, row_counts)
 
 
 def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, checks: dict[str, object],
-                   previous: Path | None) -> tuple[dict[str, int], bool, dict[str, dict[str, int]]]:
+                   previous: Path | None) -> tuple[dict[str, int], bool]:
     """Write marts.duckdb and marts/*.parquet into ``folder``; (row counts, whether only the
-    pending account-days of the account-day marts were copied, what the account-day marts'
-    Parquet files kept of the last version)."""
+    pending account-days of the account-day marts were copied)."""
     target = folder / "marts.duckdb"
     parquet_dir = folder / "marts"
     parquet_dir.mkdir()
     row_counts: dict[str, int] = {}
-    reuse: dict[str, dict[str, int]] = {}
     with duckdb.connect() as con:
         # marts are unordered tables: the Parquet writer need not keep the scan's row order
         # (a quarter faster on the account-day marts)
@@ -138,7 +121,6 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
         else:
             con.execute(f"attach '{target}' as published (storage_version '{BI_STORAGE_VERSION}')")
         kept = set(_tables(con, "published", "main")) if incremental else set()
-        rebuilt_from = _earliest_pending_day(con) if incremental else None
         for mart in marts:
             source = f'warehouse.{PUBLISHED_SCHEMA}."{mart}"'
             published = f'published.main."{mart}"'
@@ -152,14 +134,8 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
                             f"on p.account_id = t.account_id and t.{day} >= p.rebuild_from")
             else:
                 con.execute(f"create or replace table {published} as select * from {source}")
+            con.execute(f"copy {source} to '{parquet_dir / (mart + '.parquet')}' (format parquet, compression zstd)")
             row_counts[mart] = int(con.execute(f"select count(*) from {source}").fetchone()[0])  # type: ignore[index]
-            parquet = parquet_dir / f"{mart}.parquet"
-            if mart in ACCOUNT_DAY_MARTS:
-                last = previous / "marts" / parquet.name if incremental and previous is not None else None
-                reuse[mart] = _write_by_month(con, source, ACCOUNT_DAY_MARTS[mart], parquet, last, rebuilt_from,
-                                              row_counts[mart])
-            else:
-                con.execute(f"copy {source} to '{parquet}' ({PARQUET_OPTIONS})")
         for stale in kept - set(marts) - {"_publish_info"}:
             con.execute(f'drop table published.main."{stale}"')
         con.execute(
@@ -167,51 +143,7 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
             "current_timestamp as published_at, ? as checks", [as_of, run_id, json.dumps(checks, default=str)])
         con.execute("detach published")
         con.execute("detach warehouse")
-    return row_counts, incremental, reuse
-
-
-def _earliest_pending_day(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """The earliest account-day rebuilt since the last publish (None: nothing was)."""
-    return con.execute(f"select min(rebuild_from) from warehouse.{PENDING_ACCOUNT_DAYS}").fetchone()[0]  # type: ignore[index,no-any-return]
-
-
-def _write_by_month(con: duckdb.DuckDBPyConnection, source: str, day: str, target: Path, last: Path | None,
-                    rebuilt_from: dt.date | None, rows: int) -> dict[str, int]:
-    """Write an account-day mart's Parquet file month by month (no row group holds days
-    of two months), keeping the leading row groups of the last version's file that hold
-    only days before ``rebuilt_from`` (all of them when nothing was rebuilt).
-
-    Which row groups hold which days is read from the last file's statistics, and the
-    rows written are exactly those after the last day kept, so the file equals the mart
-    whatever the last file's layout (one written whole, as this code did before, usually
-    keeps nothing); a last file with other columns keeps nothing. Returns
-    {"row_groups_kept", "rows_written"}.
-    """
-    keep, last_day = 0, None
-    if last is not None and last.exists():
-        old = read_footer(last)
-        empty = target.with_suffix(".columns.parquet")
-        con.execute(f"copy (select * from {source} limit 0) to '{empty}' ({PARQUET_OPTIONS})")
-        if read_footer(empty).schema_bytes == old.schema_bytes:
-            cutoff = (rebuilt_from - EPOCH).days if rebuilt_from is not None else 2**31 - 1
-            keep, last_day = leading_row_groups_before(int32_ranges(old, day), cutoff)
-        empty.unlink()
-    after = f"where {day} > date '{EPOCH + dt.timedelta(days=last_day)}'" if last_day is not None else ""
-    months = target.with_suffix(".months")
-    con.execute(f"copy (select *, strftime({day}, '%Y-%m') as _laer_month from {source} {after}) "
-                f"to '{months}' ({PARQUET_OPTIONS}, partition_by (_laer_month))")
-    pieces = [Part(p) for p in sorted(months.rglob("*.parquet"))] if months.exists() else []
-    parts = ([Part(last, keep)] if keep and last is not None else []) + pieces
-    if parts:
-        total = concatenate(parts, target)
-    else:  # an empty mart
-        con.execute(f"copy {source} to '{target}' ({PARQUET_OPTIONS})")
-        total = 0
-    shutil.rmtree(months, ignore_errors=True)
-    kept_rows = read_footer(last).rows(keep) if keep and last is not None else 0
-    if total != rows:
-        raise ValueError(f"{target.name}: written by month it holds {total} rows, the mart {rows}")
-    return {"row_groups_kept": keep, "rows_written": total - kept_rows}
+    return row_counts, incremental
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:

@@ -210,24 +210,6 @@ def test_the_publish_copies_the_rebuilt_account_days_into_a_copy_of_the_last_ver
         assert con.execute("select count(*) from ops.account_day_unpublished").fetchone()[0] == 0  # type: ignore[index]
 
 
-def test_the_publish_rewrites_the_account_day_parquet_files_from_the_earliest_rebuilt_month(timeline) -> None:
-    warm = timeline["warm"]
-    published = (warm / "marts.duckdb").resolve().parent
-    reuse = json.loads((published / "publish.json").read_text())["account_day_parquet"]
-    with duckdb.connect(str(warm / "warehouse.duckdb"), read_only=True) as con:
-        # the correction's earliest rebuilt day is 15 June (the item's end): the files'
-        # row groups of January to May are kept, June on is written again
-        for mart in ("fct_laer_stage_daily", "fct_account_health_daily"):
-            june_on, = con.execute(f"select count(*) from marts.{mart} where date >= '2024-06-01'").fetchone()  # type: ignore[misc]
-            assert reuse[mart]["rows_written"] == june_on
-            assert reuse[mart]["row_groups_kept"] >= 5  # at least one a month
-        for mart in ACCOUNT_DAY_MARTS:
-            parquet = published / "marts" / f"{mart}.parquet"
-            q = "select count(*) from ({} except all {})"
-            a, b = f"(select * from '{parquet}')", f"(select * from marts.{mart})"
-            assert con.execute(q.format(a, b)).fetchone() == con.execute(q.format(b, a)).fetchone() == (0,)
-
-
 def test_the_incremental_uniqueness_tests_catch_what_the_last_run_duplicated(timeline) -> None:
     root = timeline["root"]
     copy = root / "duplicates"
