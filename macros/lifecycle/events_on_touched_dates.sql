@@ -34,6 +34,28 @@
     {{ return(run_query("select coalesce(max(" ~ column ~ "), 0) from " ~ this).columns[0].values()[0]) }}
 {%- endmacro %}
 
+{#- `column` between the smallest and the largest value it has in the rows of `relation`
+    matching `where`, as constants looked up before the query runs: a join on `column` with
+    those rows loses nothing to it, and the engine skips the parts of a large table whose
+    values lie outside that range (DuckDB's zone maps, Spark's file statistics). Ids that
+    grow over time (a sequence, ULID, UUIDv7) leave most of the history outside; random
+    ones (UUIDv4) leave nothing outside, and the condition only costs a comparison. `1 = 1`
+    when there are no such rows, before execution, and for a value with a quote or
+    backslash (engines escape these differently in a literal). -#}
+{% macro value_range_filter(column, relation, where) -%}
+    {%- set bounds = none -%}
+    {%- if execute -%}
+        {%- set bounds = run_query("select min(" ~ column ~ "), max(" ~ column ~ ") from " ~ relation
+                                   ~ " where " ~ where).rows[0] -%}
+    {%- endif -%}
+    {%- if bounds is none or bounds[0] is none
+          or (bounds | join('')).find("'") >= 0 or (bounds | join('')).find('\\') >= 0 -%}
+        1 = 1
+    {%- else -%}
+        {{ column }} between '{{ bounds[0] }}' and '{{ bounds[1] }}'
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Sorted days as runs of consecutive days ({first, last}): 1, 2, 3 and 7 March are two. -#}
 {% macro day_runs(dates) -%}
     {%- set runs = [] -%}

@@ -81,12 +81,16 @@ new_ids as (
 delivered_before as (
     -- the new ids an earlier batch delivered: the history's ids are probed against the
     -- new ones (a semi-join written as `exists` builds its hash table on the history:
-    -- 86 M ids, 4.8 GB and 6–7 s at 100,000 accounts, against 0.7 GB and 3 s this way)
+    -- 86 M ids, 4.8 GB and 6–7 s at 100,000 accounts, against 0.7 GB and 3 s this way);
+    -- only the history between the new ids' smallest and largest is read (ids that grow
+    -- over time: 0.07 s instead of 1.4 s at 100,000 accounts; DECISIONLOG)
     select distinct earlier.event_id
     from {{ source('raw', 'usage__events') }} as earlier
     inner join new_ids
         on new_ids.event_id = earlier.event_id
     where earlier._batch_id <= {{ read_through }}
+      and {{ value_range_filter('earlier.event_id', source('raw', 'usage__events') ~ ' as earlier',
+                                'earlier._batch_id > ' ~ read_through) }}
 ),
 
 later_than_history as (
