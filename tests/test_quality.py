@@ -123,3 +123,43 @@ def test_usage_freshness_counts_whole_days_behind_the_as_of_date_and_blocks_afte
     assert [(o.severity, o.success) for o in stale.outcomes] == [(WARNING, False), (BLOCKING, False)]
     fresh = validator.validate(spec, con.execute(spec.query("2025-03-11")).fetchdf())  # 2 days behind 03-09
     assert fresh.passed and not fresh.warnings
+
+
+def test_recent_events_read_only_rows_that_could_fail_and_fail_as_if_all_were_read(validator: Validator) -> None:
+    (spec,) = [s for s in load_suites() if s.name == "raw.usage__events.recent"]
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw.usage__events (event_id varchar, account_id varchar, occurred_at timestamp)")
+    con.execute("insert into raw.usage__events values (?, ?, ?)", ["ev 0", "a1", "2025-02-20 10:00:00"])  # before the week
+    rows = [("ev_1", "a1"), ("ev 2", "a1"), ("ev\u00a03", "a1"), ("\u00e9vt_4", "a2"), ("ev_5", None), ("ev_6", "a2")]
+    con.executemany("insert into raw.usage__events values (?, ?, '2025-03-05 10:00:00')", rows)
+    read = con.execute(spec.query("2025-03-08")).fetchdf()
+    # the ids with an ASCII or a Unicode space, the non-ASCII id, the event without account
+    assert set(read.event_id) == {"ev 2", "ev\u00a03", "ev_5", "\u00e9vt_4"}
+    out = validator.validate(spec, read)
+    (no_account, spaced) = out.outcomes
+    assert (no_account.severity, no_account.success) == (BLOCKING, False)
+    assert no_account.detail.startswith("1 unexpected")
+    assert (spaced.severity, spaced.success) == (WARNING, False)
+    assert spaced.detail == "2 unexpected, e.g. ['ev 2', 'ev\\xa03']"
+    con.execute("delete from raw.usage__events where event_id in ('ev 2', 'ev\u00a03', 'ev_5')")
+    clean = con.execute(spec.query("2025-03-08")).fetchdf()
+    assert list(clean.event_id) == ["\u00e9vt_4"]  # read, and passes the exact regex
+    assert validator.validate(spec, clean).passed
+
+
+def test_the_mrr_suite_reads_one_row_per_movement_and_still_catches_one_bad_row(validator: Validator) -> None:
+    (spec,) = [s for s in load_suites() if s.name == "marts.fct_mrr_monthly"]
+    con = duckdb.connect()
+    con.execute("create schema marts")
+    con.execute("create table marts.fct_mrr_monthly (account_id varchar, movement varchar, mrr decimal(18, 2))")
+    con.execute("insert into marts.fct_mrr_monthly values ('a1', 'new', 100), ('a2', 'new', 0), "
+                "('a1', 'flat', 100), ('a3', 'churn', 0)")
+    assert validator.validate(spec, con.execute(spec.query("2025-03-08")).fetchdf()).passed
+    con.execute("insert into marts.fct_mrr_monthly values ('a4', 'flat', -0.01), ('a5', 'upsell', 5)")
+    out = validator.validate(spec, con.execute(spec.query("2025-03-08")).fetchdf())
+    assert [(o.expectation, o.success) for o in out.outcomes] == [
+        ("expect_column_values_to_be_between(mrr)", False),
+        ("expect_column_values_to_be_in_set(movement)", False),
+    ]
+    assert [o.detail for o in out.outcomes] == ["1 unexpected, e.g. [-0.01]", "1 unexpected, e.g. ['upsell']"]
