@@ -261,7 +261,11 @@ def main() -> None:
     parser.add_argument("--args", nargs="*", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.phase == "refresh":
-        return phase_refresh(*a.args)
+        # ends the process as the `laer` executable does (laer/fast_exit.py)
+        from laer.fast_exit import exit_after_cleanup
+
+        phase_refresh(*a.args)
+        exit_after_cleanup(0)
     if a.phase == "baseline":
         return phase_baseline(*a.args)
 

@@ -6,11 +6,12 @@ import argparse
 import datetime as dt
 import os
 import shutil
-import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from laer.fast_exit import exit_after_cleanup
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -215,5 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     return int(args.func(args))
 
 
+def run() -> None:
+    """The `laer` executable: ``main`` with the arguments given, then an exit that skips
+    tearing down every imported module (laer/fast_exit.py)."""
+    exit_after_cleanup(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
