@@ -14,8 +14,8 @@
 With ``--keep`` the work folder (company, warehouses, a copy of the cold warehouse) stays;
 ``--rewarm DIR`` then restores that cold copy (and brings its dbt partial parse up to
 the current project, as the daily run of unchanged code finds it) and measures the warm
-refresh and the baseline again, without generating or building cold (what a change to the incremental
-path needs to be re-measured at 100,000 accounts). ``--recold DIR`` re-uses the kept
+refresh and the baseline again, without generating or building cold (what a change to
+the incremental path needs to be re-measured at 100,000 accounts). ``--recold DIR`` re-uses the kept
 company only: cold, warm and baseline are measured again with the current code (a change
 to the models' code makes the first refresh after it a full rebuild of the account-day
 marts, so a cold copy built by other code cannot measure a warm run of this code).
@@ -31,8 +31,9 @@ Each phase runs in its own process; wall time per stage comes from Dagster's ste
 events. Memory is reported two ways: per stage, the resident memory of the refresh
 process and its dbt child summed, sampled every 50 ms from the benchmark's own process
 (not inside the measured one, whose Python the sampling slowed) and split by the steps'
-start and end (what the machine must hold at once); per phase, the largest single process's peak
-(``ru_maxrss`` of the process and its waited children: the dbt child alone, usually).
+start and end (what the machine must hold at once); per phase, the largest single
+process's peak (``ru_maxrss`` of the process and its waited children: the dbt child
+alone, usually).
 The dbt project is parsed before the clock starts (a Dagster code location parses it
 once, at load).
 """
