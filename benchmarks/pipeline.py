@@ -15,10 +15,11 @@ With ``--keep`` the work folder (company, warehouses, a copy of the cold warehou
 ``--rewarm DIR`` then restores that cold copy (and brings its dbt partial parse up to
 the current project, as the daily run of unchanged code finds it) and measures the warm
 refresh and the baseline again, without generating or building cold (what a change to
-the incremental path needs to be re-measured at 100,000 accounts). ``--recold DIR`` re-uses the kept
-company only: cold, warm and baseline are measured again with the current code (a change
-to the models' code makes the first refresh after it a full rebuild of the account-day
-marts, so a cold copy built by other code cannot measure a warm run of this code).
+the incremental path needs to be re-measured at 100,000 accounts). ``--recold DIR``
+re-uses the kept company only: cold, warm and baseline are measured again with the
+current code (a change to the models' code makes the first refresh after it a full
+rebuild of the account-day marts, so a cold copy built by other code cannot measure a
+warm run of this code).
 
 The cold refresh, the warm refresh and the baseline start from a stated page cache:
 ``--cache hot`` (the default) reads the files each one reads into it first (the landing
@@ -54,7 +55,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-PROJECT = HERE.parent
 MANIFEST = HERE.parent / "target" / "manifest.json"
 # headline mart -> baseline sections that compute it
 HEADLINE = {"fct_mrr_monthly": ["fct_mrr_monthly"], "kpi_monthly": ["fct_mrr_monthly", "kpi_monthly"],
@@ -159,18 +159,16 @@ def refresh_outcome(stdout: str, memory: TreeMemory) -> dict:
     return outcome
 
 
-def parse_for_warehouse(wh: Path, as_of: str) -> None:
+def parse_for_warehouse(landing: Path, wh: Path, as_of: str) -> None:
     """dbt's partial parse in the warehouse's own dbt target, with what the refresh gives
-    dbt (the warehouse path, the target, the as-of date): the warm refresh then starts as
-    the daily run of unchanged code does. Without it, a cold copy kept by other code makes
-    the warm refresh parse the changed files inside its clock."""
-    from orchestration.dbt_project import dbt_executable
+    dbt (its settings' environment and target): the warm refresh then starts as the daily
+    run of unchanged code does. Without it, a cold copy kept by other code makes the warm
+    refresh parse the changed files inside its clock."""
+    from orchestration.dbt_project import parse_project
+    from orchestration.settings import LaerSettings
 
-    target = os.environ.get("LAER_DBT_TARGET", "duckdb")
-    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT), "LAER_DUCKDB_PATH": str(wh / "warehouse.duckdb"),
-           "LAER_DBT_TARGET": target, "LAER_DBT_AS_OF": as_of}
-    subprocess.run([dbt_executable(), "parse", "--quiet", "--target", target, "--target-path", str(wh / "dbt_target")],
-                   cwd=PROJECT, env=env, check=True)
+    settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(wh), as_of=as_of)
+    parse_project(settings.warehouse.dbt_target, settings.dbt_environment, settings.dbt_target)
 
 
 def run_baseline(landing: str, as_of: str, db: str) -> dict[str, float]:
@@ -305,7 +303,7 @@ def main() -> None:
             _move_tree(landing, next_day, f"*{last}*")
             shutil.rmtree(wh)
             subprocess.run(["cp", "-a", str(cold_copy), str(wh)], check=True)
-            parse_for_warehouse(wh, last)
+            parse_for_warehouse(landing, wh, last)
             kept_cold = json.loads((work / "cold.json").read_text())
             cold, cold_s, cold_gb = kept_cold["outcome"], kept_cold["seconds"], kept_cold["peak_gb"]
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cached_property
 from importlib.metadata import version as installed_version
 from pathlib import Path
@@ -62,14 +62,20 @@ def _newest_source_mtime() -> float:
     return newest
 
 
+def parse_project(target_path: Path, environment: Mapping[str, str], target: str | None = None) -> None:
+    """``dbt parse`` of this project into ``target_path`` (manifest and partial parse), with
+    ``environment`` over the current one and, when given, the profile ``target``."""
+    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), **environment}
+    args = ["--target", target] if target else []
+    subprocess.run([dbt_executable(), "parse", "--quiet", *args, "--target-path", str(target_path)],
+                   cwd=PROJECT_DIR, env=env, check=True)
+
+
 def ensure_manifest() -> Path:
     """Run ``dbt parse`` when the manifest is missing or older than the project files."""
     if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
         return MANIFEST
-    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR)}
-    env.setdefault("LAER_DUCKDB_PATH", str(TARGET_DIR / "parse.duckdb"))
-    subprocess.run([dbt_executable(), "parse", "--quiet", "--target-path", str(TARGET_DIR)],
-                   cwd=PROJECT_DIR, env=env, check=True)
+    parse_project(TARGET_DIR, {"LAER_DUCKDB_PATH": os.environ.get("LAER_DUCKDB_PATH", str(TARGET_DIR / "parse.duckdb"))})
     return MANIFEST
 
 

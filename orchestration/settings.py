@@ -39,3 +39,11 @@ class LaerSettings(ConfigurableResource):
     @property
     def as_of_date(self) -> str:
         return self.as_of or dt.datetime.now(dt.UTC).date().isoformat()
+
+    @property
+    def dbt_environment(self) -> dict[str, str]:
+        """What profiles.yml and ``macros/as_of.sql`` read from the environment in a refresh:
+        the warehouse file, the target, the as-of date (dbt's partial parse is keyed on the
+        profile they render, so a parse meant for a refresh must see the same values)."""
+        return {"LAER_DUCKDB_PATH": str(self.warehouse.db), "LAER_DBT_TARGET": self.dbt_target,
+                "LAER_DBT_AS_OF": self.as_of_date}

@@ -50,9 +50,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: 
     at execution; ``macros/as_of.sql``) — so a daily run re-uses the last run's partial parse
     instead of parsing the whole project again.
     """
-    os.environ["LAER_DUCKDB_PATH"] = str(laer.warehouse.db)
-    os.environ["LAER_DBT_TARGET"] = laer.dbt_target
-    os.environ["LAER_DBT_AS_OF"] = laer.as_of_date
+    os.environ.update(laer.dbt_environment)
     # unit tests prove the SQL, not the data: CI runs them (tests/test_dbt_unit.py), refreshes skip them
     args = ["build", "--exclude-resource-type", "unit_test"]
     invocation = dbt.cli(args, context=context, target_path=laer.warehouse.dbt_target)
