@@ -294,6 +294,36 @@ def test_the_rolling_counts_are_recomputed_from_new_activity_only_and_equal_a_fu
 
 
 
+def _month_end_activity(warehouse: Path) -> tuple[set[tuple], dict[dt.date, int]]:
+    """int_usage__month_end_activity's rows on the current evaluation days (what readers
+    join to), and each month's usage_batch_watermark."""
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        rows = set(con.execute("""
+            select a.account_id, a.month, a.eval_date, a.active_users, a.core_features_used, a.last_event_date
+            from intermediate.int_usage__month_end_activity as a
+            inner join intermediate.int_months as m on m.month = a.month and m.eval_date = a.eval_date""").fetchall())
+        watermarks = dict(con.execute("""
+            select month, max(usage_batch_watermark) from intermediate.int_usage__month_end_activity
+            group by month""").fetchall())
+    return rows, watermarks
+
+
+def test_the_month_end_usage_recomputes_only_the_months_whose_look_back_got_events(timeline) -> None:
+    warm, watermarks = _month_end_activity(timeline["warm"])  # type: ignore[arg-type]
+    full, _ = _month_end_activity(timeline["full"])  # type: ignore[arg-type]
+    assert warm == full and len(warm) > 100
+    # the correction run (same as-of date) read one new batch, the late event's: it
+    # recomputed the months whose 30-day look-back ending on their evaluation day holds
+    # the late event's day, and no other
+    def eval_date(month: dt.date) -> dt.date:
+        month_end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        return min(month_end, LAST)
+    expected = {m for m in watermarks if eval_date(m) - dt.timedelta(days=29) <= LATE_EVENT_DATE <= eval_date(m)}
+    assert len(expected) in (1, 2)
+    newest = max(watermarks.values())
+    assert {m for m, w in watermarks.items() if w == newest} == expected
+
+
 def test_a_warehouse_built_before_recomputed_from_existed_upgrades_in_its_next_run(timeline) -> None:
     # before, the rolling counts were a table without recomputed_from: the next run adds
     # the column (on_schema_change) instead of failing the refresh

@@ -2,12 +2,17 @@
 -- account had >= 3 distinct active users and used >= 3 distinct core features. The
 -- activation date is the day both thresholds were first reached inside that window.
 --
+-- Read from the events themselves (stg_usage__events), not from the member-day grain
+-- (int_usage__active_members_daily): each account reads only the events of its own
+-- window, so kpi_monthly's activation rate does not wait for the account-day models.
+--
 -- Incremental where the account-day grain is (DuckDB): a run recomputes the accounts
--- whose window is new or moved, and those whose window holds a day that received usage
+-- whose window is new or moved, and those whose window holds a day that received events
 -- from batches loaded since the last run (`usage_batch_watermark`); every account when
 -- the settings or this model's SQL changed (`settings_signature`). Accounts that lost
--- their window are deleted after the insert. The member rows are read from the earliest
--- recomputed window on, a constant, so the engine skips older history.
+-- their window are deleted after the insert. The events are read from the earliest
+-- recomputed window on, a constant (also on occurred_at, which prunes raw under the
+-- staging view), so the engine skips older history.
 {%- set window_days = var('activation_window_days') %}
 {%- set signature = local_md5(
         window_days ~ '|' ~ var('activation_min_active_users') ~ '|' ~ var('activation_min_core_features')
@@ -17,8 +22,8 @@
 {%- set rescope = is_incremental() and execute
         and 'settings_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 {%- if rescope %}
-    {%- set touched = touched_dates_filter(ref('int_usage__active_members_daily'), 'activity_date', 'max_batch_id',
-                                           watermark_column='usage_batch_watermark') %}
+    {%- set touched = touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id',
+                                           watermark_column='usage_batch_watermark', timestamp_column='occurred_at') %}
 {%- endif %}
 {{
     config(
@@ -71,8 +76,8 @@ previous as (
 ),
 
 touched_dates as (
-    select distinct activity_date
-    from {{ ref('int_usage__active_members_daily') }}
+    select distinct event_date as activity_date
+    from {{ ref('stg_usage__events') }}
     where {{ touched }}
 ),
 
@@ -110,11 +115,29 @@ with
 
 {{ windows_and_scope }},
 
-members as (
-    select * from {{ ref('int_usage__active_members_daily') }}
+events as (
+    select account_id, user_id, feature, event_date, _batch_id
+    from {{ ref('stg_usage__events') }}
     {%- if rescope %}
-    where {% if members_from is none %}1 = 0{% else %}activity_date >= cast('{{ members_from }}' as date){% endif %}
+    where {% if members_from is none %}1 = 0{% else %}event_date >= cast('{{ members_from }}' as date)
+      and occurred_at >= cast('{{ members_from }} 00:00:00' as timestamp){% endif %}
     {%- endif %}
+),
+
+core_features as (
+    select feature from {{ ref('core_features') }}
+),
+
+members as (
+    select account_id, 'user' as member_type, user_id as member_id, event_date as activity_date
+    from events
+
+    union all
+
+    select events.account_id, 'core_feature' as member_type, events.feature as member_id, events.event_date as activity_date
+    from events
+    inner join core_features
+        on core_features.feature = events.feature
 ),
 
 first_seen_in_window as (
@@ -154,10 +177,10 @@ threshold_dates as (
 ),
 
 batch_watermark as (
-    {#- every batch whose member rows this run has seen: on an incremental run those above
-        the previous watermark are all on the touched dates -#}
-    select max(max_batch_id) as usage_batch_watermark
-    from {{ ref('int_usage__active_members_daily') }}
+    {#- every batch whose events this run has seen: on an incremental run those above the
+        previous watermark are all on the touched dates -#}
+    select max(_batch_id) as usage_batch_watermark
+    from {{ ref('stg_usage__events') }}
     {%- if rescope %}
     where {{ touched }}
     {%- endif %}

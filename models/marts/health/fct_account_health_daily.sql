@@ -1,4 +1,5 @@
--- Health score 0-100 per account per day on which it pays or trials:
+-- Health score 0-100 per account per day on which it pays or trials (the formula:
+-- macros/metrics/health_score.sql):
 --   40 x seat adoption   (active users in the last 30 days / licensed seats, capped at 1)
 -- + 20 x feature breadth (distinct core features in the last 30 days / core features)
 -- + 15 x recency         (1 at 0 days since the last event, linearly 0 at 30 days)
@@ -68,37 +69,9 @@ with_last_event as (
     where state.account_id in (select account_id from matched_accounts)
 ),
 
-nps as (
-    select
-        account_id,
-        {{ to_date('responded_at') }} as responded_date,
-        score,
-        row_number() over (
-            partition by account_id, {{ to_date('responded_at') }} order by responded_at desc, response_id desc
-        ) as rank_in_day
-    from {{ ref('stg_crm__nps_responses') }}
-),
-
-nps_validity as (
-    select
-        account_id,
-        score,
-        responded_date as valid_from,
-        coalesce(lead(responded_date) over (partition by account_id order by responded_date), {{ open_end_date() }}) as next_response_date,
-        {{ add_days('responded_date', var('health_nps_lookback_days')) }} as expires_on
-    from nps
-    where rank_in_day = 1
-),
-
 nps_ranges as (
-    -- the latest response is valid from its day until the next response or its expiry:
-    -- disjoint day ranges per account, joined to the account-days as a range
-    select
-        account_id,
-        score,
-        valid_from,
-        case when next_response_date < expires_on then next_response_date else expires_on end as valid_to
-    from nps_validity
+    -- the latest response, valid from its day until the next response or its expiry
+    {{ nps_score_ranges(ref('stg_crm__nps_responses')) }}
 ),
 
 failed_payments as (
@@ -118,9 +91,8 @@ daily_failures as (
         on scope.account_id = failed_payments.account_id
     {%- endif %}
     inner join dates
-        on dates.date_day >= failed_payments.money_date{% if is_incremental() %}
+        on {{ in_health_window('failed_payments.money_date', 'dates.date_day') }}{% if is_incremental() %}
        and dates.date_day >= scope.rebuild_from{% endif %}
-       and dates.date_day < {{ add_days('failed_payments.money_date', var('health_window_days')) }}
     group by failed_payments.account_id, dates.date_day
 ),
 
@@ -135,27 +107,11 @@ components as (
         with_last_event.last_event_date,
         daily_nps.score as latest_nps_score,
         coalesce(daily_failures.failed_payments, 0) as failed_payments_window,
-        case
-            when with_last_event.licensed_seats <= 0 then 0.0
-            when with_last_event.active_users_window >= with_last_event.licensed_seats then 1.0
-            else cast(with_last_event.active_users_window as double) / with_last_event.licensed_seats
-        end as seat_adoption,
-        case
-            when core_feature_count.core_features = 0 then 0.0
-            else cast(with_last_event.core_features_window as double) / core_feature_count.core_features
-        end as feature_breadth,
-        case
-            when with_last_event.last_event_date is null then 0.0
-            when {{ days_between('with_last_event.last_event_date', 'with_last_event.date_day') }} >= {{ var('health_recency_zero_days') }} then 0.0
-            else 1.0 - cast({{ days_between('with_last_event.last_event_date', 'with_last_event.date_day') }} as double)
-                       / {{ var('health_recency_zero_days') }}
-        end as recency,
-        coalesce(cast(daily_nps.score as double) / 10, {{ var('health_nps_default') }}) as nps,
-        case
-            when coalesce(daily_failures.failed_payments, 0) = 0 then 1.0
-            when daily_failures.failed_payments = 1 then 0.5
-            else 0.0
-        end as billing
+        {{ health_seat_adoption('with_last_event.active_users_window', 'with_last_event.licensed_seats') }} as seat_adoption,
+        {{ health_feature_breadth('with_last_event.core_features_window', 'core_feature_count.core_features') }} as feature_breadth,
+        {{ health_recency('with_last_event.last_event_date', 'with_last_event.date_day') }} as recency,
+        {{ health_nps('daily_nps.score') }} as nps,
+        {{ health_billing('daily_failures.failed_payments') }} as billing
     from with_last_event
     cross join core_feature_count
     left join nps_ranges as daily_nps
@@ -171,13 +127,7 @@ components as (
 scored as (
     select
         *,
-        {{ round_to(
-            var('health_weight_seat_adoption') ~ ' * seat_adoption'
-            ~ ' + ' ~ var('health_weight_feature_breadth') ~ ' * feature_breadth'
-            ~ ' + ' ~ var('health_weight_recency') ~ ' * recency'
-            ~ ' + ' ~ var('health_weight_nps') ~ ' * nps'
-            ~ ' + ' ~ var('health_weight_billing') ~ ' * billing',
-            2, 'decimal(5,2)') }} as score
+        {{ health_score('seat_adoption', 'feature_breadth', 'recency', 'nps', 'billing') }} as score
     from components
 ),
 
@@ -186,11 +136,7 @@ final as (
         account_id,
         date_day as date,
         cast(score as decimal(5,2)) as health_score,
-        case
-            when score >= {{ var('health_band_green_min') }} then 'green'
-            when score >= {{ var('health_band_yellow_min') }} then 'yellow'
-            else 'red'
-        end as health_band,
+        {{ health_band('score') }} as health_band,
         {{ to_ratio('seat_adoption') }} as seat_adoption,
         {{ to_ratio('feature_breadth') }} as feature_breadth,
         {{ to_ratio('recency') }} as recency,

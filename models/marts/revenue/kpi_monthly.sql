@@ -94,13 +94,16 @@ money as (
 ),
 
 at_risk as (
+    -- the health score on each month's evaluation day, at month grain (the same scores as
+    -- fct_account_health_daily on those days, without the account-day grain)
     select
         months.month,
         sum(health.mrr) as at_risk_mrr
-    from {{ ref('fct_account_health_daily') }} as health
+    from {{ ref('int_account_health_month_end') }} as health
     inner join months
-        on months.eval_date = health.date
-    where health.health_band = 'red' and health.mrr > 0
+        on months.month = health.month
+       and months.eval_date = health.eval_date
+    where health.health_band = 'red'
     group by months.month
 ),
 
