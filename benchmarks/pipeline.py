@@ -20,7 +20,7 @@
 With ``--keep`` the work folder (company, warehouses, a copy of the cold warehouse) stays;
 ``--rewarm DIR`` then restores that cold copy (and brings its dbt partial parse up to
 the current project, as the daily run of unchanged code finds it) and measures the warm
-refresh and the baseline again, without generating or building cold (what a change to
+refresh, the baseline and the marts built alone again, without generating or building cold (what a change to
 the incremental path needs to be re-measured at 100,000 accounts). ``--recold DIR``
 re-uses the kept company only: cold, warm and baseline are measured again with the
 current code (a change to the models' code makes the first refresh after it a full
