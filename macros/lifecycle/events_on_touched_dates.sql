@@ -90,3 +90,41 @@ scoped as (
     where {{ touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id', timestamp_column='occurred_at') }}
 )
 {%- endmacro %}
+
+{#- stg_usage__events' `columns` from the day `from_day` on, for a model reading the
+    windows it recomputes (`bounded`): a constant looked up before the query, given on
+    occurred_at as well so that raw is pruned under the staging view; no event when
+    `from_day` is none (nothing to recompute); every event when not `bounded`. -#}
+{% macro usage_events_from(columns, bounded, from_day) -%}
+    select {{ columns | join(', ') }}
+    from {{ ref('stg_usage__events') }}
+    {%- if bounded %}
+    where {% if from_day is none %}1 = 0{% else %}event_date >= cast('{{ from_day }}' as date)
+      and occurred_at >= cast('{{ from_day }} 00:00:00' as timestamp){% endif %}
+    {%- endif %}
+{%- endmacro %}
+
+{#- For an incremental model that keeps the usage batches it has read in a column
+    `usage_batch_watermark`: the CTE body of the highest batch this run saw (on an
+    incremental run, the batches above the previous watermark are all on the dates
+    `touched` selects; none: a full build saw every batch) ... -#}
+{% macro usage_batch_watermark(touched) -%}
+    select max(_batch_id) as usage_batch_watermark
+    from {{ ref('stg_usage__events') }}
+    {%- if touched %}
+    where {{ touched }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- ... and the column itself, read from that CTE (`batch_watermark`): the previous
+    watermark when an incremental run saw no new batch. -#}
+{% macro usage_batch_watermark_column(incremental) -%}
+    {%- if incremental -%}
+    coalesce(
+        batch_watermark.usage_batch_watermark,
+        (select max(usage_batch_watermark) from {{ this }})
+    ) as usage_batch_watermark
+    {%- else -%}
+    batch_watermark.usage_batch_watermark
+    {%- endif -%}
+{%- endmacro %}

@@ -116,12 +116,7 @@ with
 {{ windows_and_scope }},
 
 events as (
-    select account_id, user_id, feature, event_date, _batch_id
-    from {{ ref('stg_usage__events') }}
-    {%- if rescope %}
-    where {% if members_from is none %}1 = 0{% else %}event_date >= cast('{{ members_from }}' as date)
-      and occurred_at >= cast('{{ members_from }} 00:00:00' as timestamp){% endif %}
-    {%- endif %}
+    {{ usage_events_from(['account_id', 'user_id', 'feature', 'event_date', '_batch_id'], rescope, members_from) }}
 ),
 
 core_features as (
@@ -177,13 +172,7 @@ threshold_dates as (
 ),
 
 batch_watermark as (
-    {#- every batch whose events this run has seen: on an incremental run those above the
-        previous watermark are all on the touched dates -#}
-    select max(_batch_id) as usage_batch_watermark
-    from {{ ref('stg_usage__events') }}
-    {%- if rescope %}
-    where {{ touched }}
-    {%- endif %}
+    {{ usage_batch_watermark(touched if rescope else none) }}
 ),
 
 final as (
@@ -207,14 +196,7 @@ final as (
 select
     final.*,
     final.activation_date is not null as is_activated,
-    {%- if rescope %}
-    coalesce(
-        batch_watermark.usage_batch_watermark,
-        (select max(usage_batch_watermark) from {{ this }})
-    ) as usage_batch_watermark,
-    {%- else %}
-    batch_watermark.usage_batch_watermark,
-    {%- endif %}
+    {{ usage_batch_watermark_column(rescope) }},
     '{{ signature }}' as settings_signature
 from final
 cross join batch_watermark

@@ -99,12 +99,7 @@ look_back as (
 ),
 
 events as (
-    select account_id, user_id, feature, event_date
-    from {{ ref('stg_usage__events') }}
-    {%- if rescope %}
-    where {% if events_from is none %}1 = 0{% else %}event_date >= cast('{{ events_from }}' as date)
-      and occurred_at >= cast('{{ events_from }} 00:00:00' as timestamp){% endif %}
-    {%- endif %}
+    {{ usage_events_from(['account_id', 'user_id', 'feature', 'event_date'], rescope, events_from) }}
 ),
 
 core_features as (
@@ -139,24 +134,11 @@ final as (
 ),
 
 batch_watermark as (
-    {#- every batch whose events this run has seen: on an incremental run those above the
-        previous watermark are all on the touched dates -#}
-    select max(_batch_id) as usage_batch_watermark
-    from {{ ref('stg_usage__events') }}
-    {%- if rescope %}
-    where {{ touched }}
-    {%- endif %}
+    {{ usage_batch_watermark(touched if rescope else none) }}
 )
 
 select
     final.*,
-    {%- if rescope %}
-    coalesce(
-        batch_watermark.usage_batch_watermark,
-        (select max(usage_batch_watermark) from {{ this }})
-    ) as usage_batch_watermark
-    {%- else %}
-    batch_watermark.usage_batch_watermark
-    {%- endif %}
+    {{ usage_batch_watermark_column(rescope) }}
 from final
 cross join batch_watermark
