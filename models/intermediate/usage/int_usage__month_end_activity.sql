@@ -11,12 +11,13 @@
     Incremental where the account-day grain is (DuckDB): a run recomputes, for every
     account, the months whose evaluation day is new or moved (the as-of month, every
     day; a month the as-of date left) and the months whose look-back holds a day that
-    received events from batches loaded since the last run (`usage_batch_watermark`).
+    received events from batches loaded since the last run (`usage_batch_watermark`);
+    every month when the window settings or this model's SQL changed (`settings_signature`).
     Readers join on month and eval_date, so a month left over from a later as-of date
     (the as-of date moved back) is never read. The events are read from the earliest
     recomputed look-back on, a constant, so the engine skips older history. -#}
 {%- set lookback_days = [var('health_window_days'), var('health_recency_zero_days')] | max %}
-{%- set incremental = account_days_incremental() %}
+{%- set signature = local_md5(var('health_window_days') ~ '|' ~ var('health_recency_zero_days') ~ '|' ~ model.raw_code) %}
 {{
     config(
         materialized=account_day_materialization(),
@@ -25,7 +26,9 @@
         on_schema_change='append_new_columns',
     )
 }}
-{%- set rescope = is_incremental() and execute %}
+{#- a table built before settings_signature existed is recomputed as a whole (and gains it) -#}
+{%- set rescope = is_incremental() and execute
+        and 'settings_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
 {%- if rescope %}
     {%- set touched = touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id',
                                            watermark_column='usage_batch_watermark', timestamp_column='occurred_at') %}
@@ -39,7 +42,7 @@ months as (
 {%- if rescope %}
 
 previous as (
-    select month, max(eval_date) as eval_date
+    select month, max(eval_date) as eval_date, min(settings_signature) as settings_signature
     from {{ this }}
     group by month
 ),
@@ -58,6 +61,7 @@ recomputed as (
     where (previous.month is null
            and months.eval_date > coalesce((select max(eval_date) from previous), {{ account_day_start_date() }}))
        or previous.eval_date <> months.eval_date
+       or previous.settings_signature <> '{{ signature }}'
        or exists (
            select 1
            from touched_dates
@@ -139,6 +143,7 @@ batch_watermark as (
 
 select
     final.*,
-    {{ usage_batch_watermark_column(rescope) }}
+    {{ usage_batch_watermark_column(rescope) }},
+    '{{ signature }}' as settings_signature
 from final
 cross join batch_watermark
