@@ -91,6 +91,22 @@ scoped as (
 )
 {%- endmacro %}
 
+{#- Whether this incremental model (activation, month-end usage) recomputes only what
+    changed: an incremental run into a table that already has its `settings_signature`
+    column (a table built before it existed is recomputed as a whole, and gains it). -#}
+{% macro rescopes_signed_table() -%}
+    {{ return(is_incremental() and execute
+              and 'settings_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list) }}
+{%- endmacro %}
+
+{#- touched_dates_filter on stg_usage__events, for a model that keeps the batches it has
+    read in `usage_batch_watermark` (the event dates of later batches, also as ranges of
+    occurred_at, which prune raw under the staging view). -#}
+{% macro usage_touched_dates_filter() -%}
+    {{ return(touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id',
+                                   watermark_column='usage_batch_watermark', timestamp_column='occurred_at')) }}
+{%- endmacro %}
+
 {#- stg_usage__events' `columns` from the day `from_day` on, for a model reading the
     windows it recomputes (`bounded`): a constant looked up before the query, given on
     occurred_at as well so that raw is pruned under the staging view; no event when

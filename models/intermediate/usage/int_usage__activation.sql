@@ -18,12 +18,10 @@
         window_days ~ '|' ~ var('activation_min_active_users') ~ '|' ~ var('activation_min_core_features')
         ~ '|' ~ model.raw_code) %}
 {%- set incremental = account_days_incremental() %}
-{#- a table built before these columns existed is rebuilt as a whole (and gains them) -#}
-{%- set rescope = is_incremental() and execute
-        and 'settings_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{#- a table built before its signature column existed is rebuilt as a whole (and gains it) -#}
+{%- set rescope = rescopes_signed_table() %}
 {%- if rescope %}
-    {%- set touched = touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id',
-                                           watermark_column='usage_batch_watermark', timestamp_column='occurred_at') %}
+    {%- set touched = usage_touched_dates_filter() %}
 {%- endif %}
 {{
     config(
@@ -116,7 +114,7 @@ with
 {{ windows_and_scope }},
 
 events as (
-    {{ usage_events_from(['account_id', 'user_id', 'feature', 'event_date', '_batch_id'], rescope, members_from) }}
+    {{ usage_events_from(['account_id', 'user_id', 'feature', 'event_date'], rescope, members_from) }}
 ),
 
 core_features as (

@@ -26,12 +26,10 @@
         on_schema_change='append_new_columns',
     )
 }}
-{#- a table built before settings_signature existed is recomputed as a whole (and gains it) -#}
-{%- set rescope = is_incremental() and execute
-        and 'settings_signature' in adapter.get_columns_in_relation(this) | map(attribute='name') | list %}
+{#- a table built before its signature column existed is rebuilt as a whole (and gains it) -#}
+{%- set rescope = rescopes_signed_table() %}
 {%- if rescope %}
-    {%- set touched = touched_dates_filter(ref('stg_usage__events'), 'event_date', '_batch_id',
-                                           watermark_column='usage_batch_watermark', timestamp_column='occurred_at') %}
+    {%- set touched = usage_touched_dates_filter() %}
 {%- endif %}
 
 {%- set months_and_scope %}
