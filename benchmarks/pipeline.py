@@ -203,14 +203,12 @@ def lineage_alone_seconds(landing: Path, wh: Path, as_of: str, mart: str) -> flo
     """dbt's elapsed seconds rebuilding ``mart`` and every model upstream of it from raw,
     by themselves (``dbt run --select +mart --full-refresh``) in the warehouse ``wh``, with
     the refresh's target and environment."""
-    from orchestration.dbt_project import PROJECT_DIR, dbt_executable
+    from orchestration.dbt_project import run_dbt
     from orchestration.settings import LaerSettings
 
     settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(wh), as_of=as_of)
     target = wh / "dbt_target_lineage"
-    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), **settings.dbt_environment}
-    subprocess.run([dbt_executable(), "run", "--quiet", "--target", settings.dbt_target, "--select", f"+{mart}",
-                    "--full-refresh", "--target-path", str(target)], cwd=PROJECT_DIR, env=env, check=True)
+    run_dbt(["run", "--select", f"+{mart}", "--full-refresh"], target, settings.dbt_environment, settings.dbt_target)
     return float(json.loads((target / "run_results.json").read_text())["elapsed_time"])
 
 

@@ -62,13 +62,19 @@ def _newest_source_mtime() -> float:
     return newest
 
 
-def parse_project(target_path: Path, environment: Mapping[str, str], target: str | None = None) -> None:
-    """``dbt parse`` of this project into ``target_path`` (manifest and partial parse), with
-    ``environment`` over the current one and, when given, the profile ``target``."""
+def run_dbt(command: Sequence[str], target_path: Path, environment: Mapping[str, str], target: str | None = None) -> None:
+    """``dbt <command> --quiet`` on this project, writing into ``target_path``, with
+    ``environment`` over the current one and, when given, the profile ``target``; raises
+    when dbt fails."""
     env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), **environment}
     args = ["--target", target] if target else []
-    subprocess.run([dbt_executable(), "parse", "--quiet", *args, "--target-path", str(target_path)],
+    subprocess.run([dbt_executable(), *command, "--quiet", *args, "--target-path", str(target_path)],
                    cwd=PROJECT_DIR, env=env, check=True)
+
+
+def parse_project(target_path: Path, environment: Mapping[str, str], target: str | None = None) -> None:
+    """``dbt parse`` of this project into ``target_path`` (manifest and partial parse)."""
+    run_dbt(["parse"], target_path, environment, target)
 
 
 def ensure_manifest() -> Path:
