@@ -147,10 +147,13 @@ class TreeMemory:
 
 
 def phase_refresh(landing: str, warehouse: str, as_of: str) -> None:
-    from orchestration.refresh import run_refresh
-    from orchestration.settings import LaerSettings
+    from laer.quality.worker import validation_worker
 
-    outcome = run_refresh(LaerSettings(landing_dir=landing, warehouse_dir=warehouse, as_of=as_of))
+    with validation_worker():  # as `laer refresh` does (laer/cli.py)
+        from orchestration.refresh import run_refresh
+        from orchestration.settings import LaerSettings
+
+        outcome = run_refresh(LaerSettings(landing_dir=landing, warehouse_dir=warehouse, as_of=as_of))
     print(json.dumps({"success": outcome.success, "steps": outcome.step_seconds, "windows": outcome.step_windows,
                       "failures": outcome.step_failures + outcome.blocking_failures + outcome.missing_fx}))
     if not outcome.success:

@@ -57,12 +57,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
-    from orchestration.refresh import run_refresh
-    from orchestration.settings import LaerSettings
+    from laer.quality.worker import validation_worker
 
-    settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(warehouse), as_of=as_of or "")
-    with console.status(f"refresh as of {settings.as_of_date}: load → dbt build → checks → publish"):
-        outcome = run_refresh(settings)
+    # Great Expectations imports in its worker process while Dagster and dbt import here
+    with validation_worker():
+        from orchestration.refresh import run_refresh
+        from orchestration.settings import LaerSettings
+
+        settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(warehouse), as_of=as_of or "")
+        with console.status(f"refresh as of {settings.as_of_date}: load → dbt build → checks → publish"):
+            outcome = run_refresh(settings)
     for q in outcome.quarantined:
         console.print(f"[yellow]quarantined[/yellow] {q}")
     for w in outcome.warnings:

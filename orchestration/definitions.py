@@ -18,7 +18,11 @@ from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import landing_files
 from orchestration.assets.report import leadership_report
 from orchestration.assets.warehouse_models import warehouse_models
-from orchestration.checks.expectations import mart_expectations, raw_expectations
+from orchestration.checks.expectations import (
+    GreatExpectationsResource,
+    mart_expectations,
+    raw_expectations,
+)
 from orchestration.dbt_project import LaerDbtCliResource, dbt_executable, dbt_project
 from orchestration.sensors import landing_sensor
 from orchestration.settings import LaerSettings
@@ -56,6 +60,7 @@ def build_definitions(settings: LaerSettings | None = None) -> Definitions:
         resources={
             "laer": settings,
             "duckdb": DuckDBResource(database=str(settings.warehouse.db)),
+            "gx": GreatExpectationsResource(),
             "dbt": LaerDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable(), target=settings.dbt_target),
         },
     )

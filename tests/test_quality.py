@@ -15,6 +15,7 @@ from laer.quality.expectations import (
     Validator,
     load_suites,
 )
+from laer.quality.worker import validation_worker
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,34 @@ def test_passing_failing_and_warning_expectations(validator: Validator) -> None:
     assert [o.expectation for o in out.blocking_failures] == ["expect_column_values_to_be_between(mrr)"]
     assert len(out.warnings) == 1
     assert not out.passed
+
+
+def test_the_validation_worker_gives_the_outcomes_validated_in_process_and_fails_loudly_once_dead(
+        validator: Validator, tmp_path) -> None:
+    """Refreshes validate in a worker process (laer/quality/worker.py): the same outcomes as
+    in-process, Data Docs written when asked, and a worker that died raises instead of
+    letting a check pass."""
+    import os
+    import signal
+    from concurrent.futures.process import BrokenProcessPool
+
+    checks = suite(
+        ExpectationSpec("column_values_to_be_between", {"column": "mrr", "min_value": 0}, BLOCKING, "never negative"),
+        ExpectationSpec("column_values_to_be_between", {"column": "nope", "min_value": 0}, WARNING, "raises"),
+    )
+    frame = pd.DataFrame({"mrr": [10.0, -1.0, 3.0]})
+    with validation_worker() as worker:
+        remote = worker.validator(tmp_path / "docs")
+        got = remote.validate(checks, frame)
+        assert [(o.expectation, o.success, o.raised, o.detail) for o in got.outcomes] == [
+            (o.expectation, o.success, o.raised, o.detail) for o in validator.validate(checks, frame).outcomes]
+        assert [o.success for o in got.outcomes] == [False, False] and got.outcomes[1].raised
+        remote.write_docs()
+        assert worker.wait_for_docs() == []
+        assert (tmp_path / "docs" / "index.html").exists()
+        os.kill(worker.pool.submit(os.getpid).result(), signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            remote.validate(checks, frame)
 
 
 def test_an_expectation_that_raises_counts_as_failed(validator: Validator) -> None:

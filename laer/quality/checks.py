@@ -14,15 +14,15 @@ from laer.quality.expectations import (
     ExpectationSpec,
     SuiteOutcome,
     SuiteSpec,
-    Validator,
 )
+from laer.quality.worker import SuiteValidator
 
 PII_NAME_PATTERN = r"(?i)(?:e_?mail|first_?name|last_?name|full_?name|phone|person_?name|contact_?name)"
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 ROW_COUNT_TOLERANCE = 0.5
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, suite: SuiteSpec, as_of: str, validator: Validator) -> SuiteOutcome:
+def run_suite(con: duckdb.DuckDBPyConnection, suite: SuiteSpec, as_of: str, validator: SuiteValidator) -> SuiteOutcome:
     """Validate one declared suite. A query that fails fails every expectation of the suite."""
     try:
         frame = con.execute(suite.query(as_of)).df()
@@ -39,7 +39,7 @@ def _all_failed(suite: SuiteSpec, detail: str) -> SuiteOutcome:
     return out
 
 
-def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: Validator,
+def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: SuiteValidator,
                 previous_counts: dict[str, int] | None) -> list[SuiteOutcome]:
     """PII and anomaly guards for one mart of the ``marts`` schema; ``previous_counts`` are the
     row counts of the last publish (:func:`previous_row_counts`), None on the first one."""

@@ -3,11 +3,13 @@
 Raw suites run after the load and before dbt; mart suites (plus the PII and anomaly
 guards every mart gets) run after dbt and before the publish. A failed blocking
 expectation fails its check with ERROR severity, which stops everything downstream in
-the run; warning expectations report WARN and never block.
+the run; warning expectations report WARN and never block. Great Expectations itself runs
+in the run's validation worker (``GreatExpectationsResource``; laer/quality/worker.py).
 """
 
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -15,18 +17,51 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetKey,
+    ConfigurableResource,
+    InitResourceContext,
     MetadataValue,
     multi_asset_check,
 )
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from laer.publish import PUBLISHED_MARTS
 from laer.quality.checks import mart_guards, previous_row_counts, run_suite
-from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, Validator, load_suites
+from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, load_suites
+from laer.quality.worker import RemoteValidator, ValidationWorker, active_worker
 from orchestration.settings import LaerSettings
 
 SUITES = load_suites()
 GUARD_NAME = "pii_and_anomaly_guards"
+
+
+class GreatExpectationsResource(ConfigurableResource):
+    """The run's Great Expectations: a worker process started when the run's resources are
+    set up (or the one a ``validation_worker()`` block around the run already started, as
+    ``laer refresh`` does before importing Dagster), so importing GX overlaps the load.
+    Teardown waits for the Data Docs the checks sent, then stops a worker it started."""
+
+    _worker: ValidationWorker | None = PrivateAttr(default=None)
+    _owned: bool = PrivateAttr(default=False)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        shared = active_worker()
+        self._owned = shared is None
+        self._worker = shared or ValidationWorker()
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        if self._worker is None:
+            return
+        for error in self._worker.wait_for_docs():
+            context.log.warning(f"Great Expectations Data Docs not written: {error!r}")  # type: ignore[union-attr]
+        if self._owned:
+            self._worker.close()
+        self._worker = None
+
+    def validator(self, docs_dir: Path) -> RemoteValidator:
+        if self._worker is None:
+            raise RuntimeError("GreatExpectationsResource used outside a run (no worker set up)")
+        return self._worker.validator(docs_dir)
 
 
 def check_name(suite: SuiteSpec) -> str:
@@ -62,9 +97,9 @@ def to_check_result(name: str, asset: AssetKey, outcomes: Iterable[SuiteOutcome]
 
 
 def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource,
-         suites: list[SuiteSpec], docs: str, guards: bool) -> Iterator[AssetCheckResult]:
+         gx: GreatExpectationsResource, suites: list[SuiteSpec], docs: str, guards: bool) -> Iterator[AssetCheckResult]:
     selected = {(k.asset_key, k.name) for k in context.selected_asset_check_keys}
-    validator = Validator(laer.warehouse.data_docs / docs)
+    validator = gx.validator(laer.warehouse.data_docs / docs)
     previous = previous_row_counts(laer.warehouse.marts_db, PUBLISHED_MARTS) if guards else {}
     with duckdb.get_connection() as con:
         for suite in suites:
@@ -76,7 +111,7 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
                 key = AssetKey(["marts", mart])
                 if (key, GUARD_NAME) in selected:
                     yield to_check_result(GUARD_NAME, key, mart_guards(con, mart, validator, previous))
-    validator.write_docs()
+    validator.write_docs()  # rendered in the worker while the run goes on
 
 
 RAW_SUITES = [s for s in SUITES if s.asset[0] == "raw"]
@@ -84,8 +119,9 @@ MART_SUITES = [s for s in SUITES if s.asset[0] == "marts"]
 
 
 @multi_asset_check(specs=[_spec(s) for s in RAW_SUITES], can_subset=True, name="raw_expectations")
-def raw_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
-    yield from _run(context, laer, duckdb, RAW_SUITES, "raw", guards=False)
+def raw_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource,
+                     gx: GreatExpectationsResource):
+    yield from _run(context, laer, duckdb, gx, RAW_SUITES, "raw", guards=False)
 
 
 @multi_asset_check(
@@ -98,5 +134,6 @@ def raw_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, du
     can_subset=True,
     name="mart_expectations",
 )
-def mart_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
-    yield from _run(context, laer, duckdb, MART_SUITES, "marts", guards=True)
+def mart_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource,
+                      gx: GreatExpectationsResource):
+    yield from _run(context, laer, duckdb, gx, MART_SUITES, "marts", guards=True)
