@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -46,3 +47,44 @@ def test_the_month_end_health_data_test_fails_when_a_score_differs_from_the_dail
     tampered = subprocess.run([dbt_executable(), *test], cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
     assert tampered.returncode != 0
     assert "Got 1 result, configured to fail if != 0" in tampered.stdout, tampered.stdout[-3000:]
+
+
+def test_data_tests_guaranteed_by_sql_pass_here_and_fail_when_the_sql_stops_guaranteeing_them(
+        shared_warehouse: Path, tmp_path: Path) -> None:
+    """Refreshes skip the data tests tagged guaranteed_by_sql (unique keys that
+    dedupe_versions guarantees: no data can fail them); CI runs them here, on the shared
+    company, whose raw CRM accounts hold several CDC versions of an account — and a staging
+    model that stopped deduplicating fails its test."""
+    import shutil
+
+    import duckdb
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(shared_warehouse / "warehouse.duckdb", copy)
+    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "LAER_DUCKDB_PATH": str(copy)}
+
+    def dbt_test(select: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [dbt_executable(), "test", "--select", select, "--exclude-resource-type", "unit_test",
+             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
+            cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+
+    every = dbt_test("tag:guaranteed_by_sql")
+    assert every.returncode == 0 and re.search(r"\b16 of 16 PASS ", every.stdout), every.stdout[-3000:]
+    with duckdb.connect(str(copy)) as con:
+        versions = con.execute("select count(*) - count(distinct account_id) from raw.crm__accounts").fetchone()[0]  # type: ignore[index]
+        assert versions > 0  # the company has re-delivered accounts, so the dedupe matters
+        con.execute("create or replace view staging.stg_crm__accounts as select account_id from raw.crm__accounts")
+    broken = dbt_test("tag:guaranteed_by_sql,stg_crm__accounts")
+    failed = re.search(r"FAIL (\d+) unique_stg_crm__accounts_account_id", broken.stdout)
+    assert broken.returncode != 0 and failed is not None, broken.stdout[-3000:]
+    assert int(failed.group(1)) == con_duplicate_keys(copy)
+
+
+def con_duplicate_keys(db: Path) -> int:
+    """CRM account ids delivered more than once (what the broken staging view repeats)."""
+    import duckdb
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        return int(con.execute("select count(*) from (select account_id from raw.crm__accounts "
+                               "group by account_id having count(*) > 1)").fetchone()[0])  # type: ignore[index]
