@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from laer.quality.checks import mart_guards, previous_row_counts
+from laer.quality.checks import mart_guards, previous_row_counts, submit_suite
 from laer.quality.expectations import (
     BLOCKING,
     WARNING,
@@ -71,6 +71,17 @@ def test_the_validation_worker_gives_the_outcomes_validated_in_process_and_fails
         os.kill(worker.pool.submit(os.getpid).result(), signal.SIGKILL)
         with pytest.raises(BrokenProcessPool):
             remote.validate(checks, frame)
+
+
+def test_a_suite_whose_query_fails_fails_every_expectation_of_it(validator: Validator) -> None:
+    broken = SuiteSpec("raw.x.broken", ("raw", "x"), (
+        ExpectationSpec("column_values_to_not_be_null", {"column": "id"}, BLOCKING, "keys"),
+        ExpectationSpec("column_values_to_be_between", {"column": "n", "min_value": 0}, WARNING, "counts"),
+    ), sql="select id, n from no_such_table where day <= '{as_of}'")
+    with duckdb.connect() as con:
+        out = submit_suite(con, broken, "2026-01-31", validator).result()
+    assert [(o.success, o.raised, o.blocks) for o in out.outcomes] == [(False, True, True), (False, True, False)]
+    assert out.outcomes[0].detail.startswith("query failed: Catalog Error") and not out.passed
 
 
 def test_an_expectation_that_raises_counts_as_failed(validator: Validator) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from concurrent.futures import Future
 from pathlib import Path
 
 import duckdb
@@ -22,13 +23,17 @@ EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}"
 ROW_COUNT_TOLERANCE = 0.5
 
 
-def run_suite(con: duckdb.DuckDBPyConnection, suite: SuiteSpec, as_of: str, validator: SuiteValidator) -> SuiteOutcome:
-    """Validate one declared suite. A query that fails fails every expectation of the suite."""
+def submit_suite(con: duckdb.DuckDBPyConnection, suite: SuiteSpec, as_of: str,
+                 validator: SuiteValidator) -> Future[SuiteOutcome]:
+    """Query one declared suite's frame and queue its validation. A query that fails fails
+    every expectation of the suite."""
     try:
         frame = con.execute(suite.query(as_of)).df()
     except duckdb.Error as exc:
-        return _all_failed(suite, f"query failed: {str(exc).splitlines()[0]}")
-    return validator.validate(suite, frame)
+        failed: Future[SuiteOutcome] = Future()
+        failed.set_result(_all_failed(suite, f"query failed: {str(exc).splitlines()[0]}"))
+        return failed
+    return validator.submit(suite, frame)
 
 
 def _all_failed(suite: SuiteSpec, detail: str) -> SuiteOutcome:
@@ -43,15 +48,21 @@ def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: SuiteValid
                 previous_counts: dict[str, int] | None) -> list[SuiteOutcome]:
     """PII and anomaly guards for one mart of the ``marts`` schema; ``previous_counts`` are the
     row counts of the last publish (:func:`previous_row_counts`), None on the first one."""
+    return [f.result() for f in submit_mart_guards(con, mart, validator, previous_counts)]
+
+
+def submit_mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: SuiteValidator,
+                       previous_counts: dict[str, int] | None) -> list[Future[SuiteOutcome]]:
+    """:func:`mart_guards`, returning once their frames are queried and validations queued."""
     columns = con.execute(
         "select column_name, data_type from information_schema.columns "
         "where table_schema = 'marts' and table_name = ? order by ordinal_position", [mart]).fetchall()
     asset = ("marts", mart)
-    outcomes = []
+    futures = []
     names = SuiteSpec(f"marts.{mart}.no_pii_column_names", asset, (ExpectationSpec(
         "column_values_to_not_match_regex", {"column": "column_name", "regex": PII_NAME_PATTERN}, BLOCKING,
         "PII (e-mails, names of people) never reaches marts"),))
-    outcomes.append(validator.validate(names, pd.DataFrame({"column_name": [c[0] for c in columns]})))
+    futures.append(validator.submit(names, pd.DataFrame({"column_name": [c[0] for c in columns]})))
 
     text_cols = [c[0] for c in columns if c[1].upper().startswith("VARCHAR")]
     if text_cols:
@@ -60,7 +71,7 @@ def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: SuiteValid
         emails = SuiteSpec(f"marts.{mart}.no_email_values", asset, (ExpectationSpec(
             "column_values_to_not_match_regex", {"column": "value", "regex": EMAIL_PATTERN}, BLOCKING,
             "no value in a mart may look like an e-mail address"),))
-        outcomes.append(validator.validate(emails, values))
+        futures.append(validator.submit(emails, values))
 
     previous = (previous_counts or {}).get(mart)
     if previous is not None:
@@ -70,8 +81,8 @@ def mart_guards(con: duckdb.DuckDBPyConnection, mart: str, validator: SuiteValid
             {"column": "row_count", "min_value": int(previous * (1 - ROW_COUNT_TOLERANCE)),
              "max_value": int(previous * (1 + ROW_COUNT_TOLERANCE)) + 1},
             WARNING, f"row count within ±{ROW_COUNT_TOLERANCE:.0%} of the last publish ({previous} rows)"),))
-        outcomes.append(validator.validate(anomaly, current))
-    return outcomes
+        futures.append(validator.submit(anomaly, current))
+    return futures
 
 
 def previous_row_counts(previous_marts: Path | None, marts: Iterable[str]) -> dict[str, int]:

@@ -39,6 +39,8 @@ class SuiteValidator(Protocol):
 
     def validate(self, suite: SuiteSpec, frame: pd.DataFrame) -> SuiteOutcome: ...
 
+    def submit(self, suite: SuiteSpec, frame: pd.DataFrame) -> Future[SuiteOutcome]: ...
+
     def write_docs(self) -> None: ...
 
 
@@ -98,7 +100,11 @@ class RemoteValidator:
         self._docs_dir = str(docs_dir) if docs_dir is not None else None
 
     def validate(self, suite: SuiteSpec, frame: pd.DataFrame) -> SuiteOutcome:
-        return self._worker.pool.submit(_validate, self._docs_dir, suite, frame).result()
+        return self.submit(suite, frame).result()
+
+    def submit(self, suite: SuiteSpec, frame: pd.DataFrame) -> Future[SuiteOutcome]:
+        """Queue a validation; the caller can query the next frame while the worker runs it."""
+        return self._worker.pool.submit(_validate, self._docs_dir, suite, frame)
 
     def write_docs(self) -> None:
         """Render this folder's Data Docs in the worker; returns without waiting."""

@@ -9,6 +9,7 @@ in the run's validation worker (``GreatExpectationsResource``; laer/quality/work
 
 
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 
 from dagster import (
@@ -26,7 +27,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from laer.publish import PUBLISHED_MARTS
-from laer.quality.checks import mart_guards, previous_row_counts, run_suite
+from laer.quality.checks import previous_row_counts, submit_mart_guards, submit_suite
 from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, load_suites
 from laer.quality.worker import RemoteValidator, ValidationWorker, active_worker
 from orchestration.settings import LaerSettings
@@ -101,16 +102,21 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
     selected = {(k.asset_key, k.name) for k in context.selected_asset_check_keys}
     validator = gx.validator(laer.warehouse.data_docs / docs)
     previous = previous_row_counts(laer.warehouse.marts_db, PUBLISHED_MARTS) if guards else {}
+    # every frame is queried here while the worker validates the ones before it; the
+    # results are then reported in order
+    queued: list[tuple[str, AssetKey, list[Future[SuiteOutcome]]]] = []
     with duckdb.get_connection() as con:
         for suite in suites:
             key = AssetKey(list(suite.asset))
             if (key, check_name(suite)) in selected:
-                yield to_check_result(check_name(suite), key, [run_suite(con, suite, laer.as_of_date, validator)])
+                queued.append((check_name(suite), key, [submit_suite(con, suite, laer.as_of_date, validator)]))
         if guards:
             for mart in PUBLISHED_MARTS:
                 key = AssetKey(["marts", mart])
                 if (key, GUARD_NAME) in selected:
-                    yield to_check_result(GUARD_NAME, key, mart_guards(con, mart, validator, previous))
+                    queued.append((GUARD_NAME, key, submit_mart_guards(con, mart, validator, previous)))
+    for name, key, futures in queued:
+        yield to_check_result(name, key, [f.result() for f in futures])
     validator.write_docs()  # rendered in the worker while the run goes on
 
 
