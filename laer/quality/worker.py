@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import pandas as pd
 
-    from laer.quality.expectations import SuiteOutcome, SuiteSpec
+    from laer.quality.expectations import SuiteOutcome, SuiteSpec, Validator
 
 
 class SuiteValidator(Protocol):
@@ -46,7 +46,7 @@ class SuiteValidator(Protocol):
 
 # ---- inside the worker process ----------------------------------------------------------
 
-_validators: dict[str | None, object] = {}
+_validators: dict[str | None, Validator] = {}  # one GX context per Data Docs folder
 
 
 def _start_worker() -> None:
@@ -73,7 +73,7 @@ def _ready() -> bool:
     return True
 
 
-def _validator(docs_dir: str | None):  # -> Validator, imported lazily in the worker
+def _validator(docs_dir: str | None) -> Validator:
     from laer.quality.expectations import Validator
 
     if docs_dir not in _validators:
