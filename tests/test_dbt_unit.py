@@ -10,12 +10,27 @@ from pathlib import Path
 from orchestration.dbt_project import PROJECT_DIR, dbt_executable
 
 
-def test_dbt_unit_tests_pass(shared_warehouse: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "LAER_DUCKDB_PATH": str(shared_warehouse / "warehouse.duckdb")}
-    proc = subprocess.run(
-        [dbt_executable(), "test", "--select", "test_type:unit", "--target-path", str(tmp_path / "target"),
-         "--log-path", str(tmp_path / "logs")],
+def dbt_test(db: Path, select: str, tmp_path: Path, *, data_tests_only: bool = True) -> subprocess.CompletedProcess[str]:
+    """``dbt test --select <select>`` against the DuckDB file ``db``, artifacts under ``tmp_path``."""
+    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "LAER_DUCKDB_PATH": str(db)}
+    only = ["--exclude-resource-type", "unit_test"] if data_tests_only else []
+    return subprocess.run(
+        [dbt_executable(), "test", "--select", select, *only,
+         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
         cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+
+
+def warehouse_copy(shared_warehouse: Path, tmp_path: Path) -> Path:
+    """A copy of the shared warehouse's DuckDB file that a test may tamper with."""
+    import shutil
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(shared_warehouse / "warehouse.duckdb", copy)
+    return copy
+
+
+def test_dbt_unit_tests_pass(shared_warehouse: Path, tmp_path: Path) -> None:
+    proc = dbt_test(shared_warehouse / "warehouse.duckdb", "test_type:unit", tmp_path, data_tests_only=False)
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert "ERROR=0" in proc.stdout and "FAIL" not in proc.stdout.split("Done.")[-1]
     passed = int(proc.stdout.split("PASS=")[1].split()[0])
@@ -26,16 +41,11 @@ def test_the_month_end_health_data_test_fails_when_a_score_differs_from_the_dail
         shared_warehouse: Path, tmp_path: Path) -> None:
     """kpi_monthly's at-risk MRR reads the month-grain scores; the data test holding them to
     fct_account_health_daily's must fail on one differing score (and pass untouched)."""
-    import shutil
-
     import duckdb
 
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(shared_warehouse / "warehouse.duckdb", copy)
-    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "LAER_DUCKDB_PATH": str(copy)}
-    test = ["test", "--select", "int_account_health_month_end,test_name:scores_match_daily_health",
-            "--exclude-resource-type", "unit_test", "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")]
-    untouched = subprocess.run([dbt_executable(), *test], cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    copy = warehouse_copy(shared_warehouse, tmp_path)
+    select = "int_account_health_month_end,test_name:scores_match_daily_health"
+    untouched = dbt_test(copy, select, tmp_path)
     assert untouched.returncode == 0 and "1 of 1 PASS scores_match_daily_health" in untouched.stdout, untouched.stdout[-3000:]
     with duckdb.connect(str(copy)) as con:
         account, month = con.execute("""
@@ -44,7 +54,7 @@ def test_the_month_end_health_data_test_fails_when_a_score_differs_from_the_dail
         con.execute("""
             update intermediate.int_account_health_month_end set health_score = health_score + 0.01
             where account_id = ? and month = ?""", [account, month])
-    tampered = subprocess.run([dbt_executable(), *test], cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    tampered = dbt_test(copy, select, tmp_path)
     assert tampered.returncode != 0
     assert "Got 1 result, configured to fail if != 0" in tampered.stdout, tampered.stdout[-3000:]
 
@@ -55,36 +65,18 @@ def test_data_tests_guaranteed_by_sql_pass_here_and_fail_when_the_sql_stops_guar
     dedupe_versions guarantees: no data can fail them); CI runs them here, on the shared
     company, whose raw CRM accounts hold several CDC versions of an account — and a staging
     model that stopped deduplicating fails its test."""
-    import shutil
-
     import duckdb
 
-    copy = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(shared_warehouse / "warehouse.duckdb", copy)
-    env = {**os.environ, "DBT_PROFILES_DIR": str(PROJECT_DIR), "LAER_DUCKDB_PATH": str(copy)}
-
-    def dbt_test(select: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [dbt_executable(), "test", "--select", select, "--exclude-resource-type", "unit_test",
-             "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")],
-            cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
-
-    every = dbt_test("tag:guaranteed_by_sql")
+    copy = warehouse_copy(shared_warehouse, tmp_path)
+    every = dbt_test(copy, "tag:guaranteed_by_sql", tmp_path)
     assert every.returncode == 0 and re.search(r"\b16 of 16 PASS ", every.stdout), every.stdout[-3000:]
     with duckdb.connect(str(copy)) as con:
-        versions = con.execute("select count(*) - count(distinct account_id) from raw.crm__accounts").fetchone()[0]  # type: ignore[index]
-        assert versions > 0  # the company has re-delivered accounts, so the dedupe matters
+        # CRM account ids delivered more than once: the rows the broken view below repeats
+        duplicated = int(con.execute("select count(*) from (select account_id from raw.crm__accounts "
+                                     "group by account_id having count(*) > 1)").fetchone()[0])  # type: ignore[index]
+        assert duplicated > 0  # the company has re-delivered accounts, so the dedupe matters
         con.execute("create or replace view staging.stg_crm__accounts as select account_id from raw.crm__accounts")
-    broken = dbt_test("tag:guaranteed_by_sql,stg_crm__accounts")
+    broken = dbt_test(copy, "tag:guaranteed_by_sql,stg_crm__accounts", tmp_path)
     failed = re.search(r"FAIL (\d+) unique_stg_crm__accounts_account_id", broken.stdout)
     assert broken.returncode != 0 and failed is not None, broken.stdout[-3000:]
-    assert int(failed.group(1)) == con_duplicate_keys(copy)
-
-
-def con_duplicate_keys(db: Path) -> int:
-    """CRM account ids delivered more than once (what the broken staging view repeats)."""
-    import duckdb
-
-    with duckdb.connect(str(db), read_only=True) as con:
-        return int(con.execute("select count(*) from (select account_id from raw.crm__accounts "
-                               "group by account_id having count(*) > 1)").fetchone()[0])  # type: ignore[index]
+    assert int(failed.group(1)) == duplicated
