@@ -232,8 +232,14 @@ def _dbt_events(warehouse: Path) -> set[str]:
     return names
 
 
-def test_the_next_days_refresh_reuses_dbts_partial_parse_and_builds_that_day(small) -> None:
+def test_the_next_days_refresh_reuses_dbts_partial_parse_and_builds_that_day(small, monkeypatch) -> None:
     landing, warehouse = small
+    # refreshes so far logged dbt's info events as text: results, no SQL statements
+    log = (warehouse / "dbt_target" / "dbt.log").read_text()
+    assert "Completed successfully" in log and "Using duckdb connection" not in log and '{"info"' not in log
+    # the environment overrides that: this refresh logs every debug event as JSON
+    monkeypatch.setenv("DBT_LOG_LEVEL_FILE", "debug")
+    monkeypatch.setenv("DBT_LOG_FORMAT_FILE", "json")
     next_day = (dt.date.fromisoformat(AS_OF) + dt.timedelta(days=1)).isoformat()
     assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", next_day]) == 0
     events = _dbt_events(warehouse)
