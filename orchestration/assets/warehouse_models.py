@@ -31,14 +31,6 @@ class LaerDbtTranslator(DagsterDbtTranslator):
 
 
 GUARANTEED_BY_SQL = "guaranteed_by_sql"
-# dbt's file log (<warehouse>/dbt_target/dbt.log) at info level, as text: what ran, how it
-# ended, warnings and errors. dbt's default is every event at debug level, and under Dagster
-# as JSON (Dagster sets DBT_LOG_FORMAT=json for the stdout it parses; the file follows it):
-# each SQL statement of ≈ 200 nodes a run, turned into JSON and written under a lock both dbt
-# threads wait for. Logging took ≈ 40 % of the dbt threads' Python samples in a one-day run
-# at 20,000 accounts (py-spy), much of it this file's.
-# The environment wins: DBT_LOG_LEVEL_FILE=debug (and DBT_LOG_FORMAT_FILE=json) bring it back.
-DBT_FILE_LOG = {"DBT_LOG_LEVEL_FILE": "info", "DBT_LOG_FORMAT_FILE": "debug", "DBT_USE_COLORS_FILE": "false"}
 translator = LaerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -63,8 +55,6 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: 
     instead of parsing the whole project again.
     """
     os.environ.update(laer.dbt_environment)
-    for name, value in DBT_FILE_LOG.items():
-        os.environ.setdefault(name, value)
     # unit tests prove the SQL, not the data: CI runs them (tests/test_dbt_unit.py), refreshes skip them
     args = ["build", "--exclude-resource-type", "unit_test"]
     invocation = dbt.cli(args, context=context, target_path=laer.warehouse.dbt_target)
