@@ -312,6 +312,8 @@ def main() -> None:
     parser.add_argument("--phase", choices=["refresh", "baseline"], help=argparse.SUPPRESS)
     parser.add_argument("--args", nargs="*", help=argparse.SUPPRESS)
     a = parser.parse_args()
+    if a.warm_runs < 1:
+        parser.error("--warm-runs must be at least 1")
     if a.phase == "refresh":
         # ends the process as the `laer` executable does (laer/fast_exit.py)
         from laer.fast_exit import exit_after_cleanup
