@@ -24,6 +24,24 @@ def test_refresh_published_every_mart_in_duckdb_and_parquet(shared_warehouse: Pa
         assert as_of == SHARED.end_date.isoformat()
 
 
+def test_parquet_files_hold_the_published_rows_with_the_published_types(shared_warehouse: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from laer.publish import PARQUET_ENUM_COLUMNS, PUBLISHED_MARTS
+
+    with duckdb.connect(str(shared_warehouse / "marts.duckdb"), read_only=True) as con:
+        for mart in PUBLISHED_MARTS:
+            parquet = f"read_parquet('{shared_warehouse}/marts/{mart}.parquet')"
+            assert (con.execute(f"describe select * from {parquet}").fetchall()
+                    == con.execute(f"describe main.{mart}").fetchall()), mart
+            for left, right in ((f"main.{mart}", parquet), (parquet, f"main.{mart}")):
+                assert con.execute(f"select count(*) from (from {left} except all from {right})").fetchone() == (0,), mart
+    # columns the writer encodes through an ENUM are plain UTF-8 strings in the file
+    for mart, columns in PARQUET_ENUM_COLUMNS.items():
+        schema = pq.read_schema(shared_warehouse / "marts" / f"{mart}.parquet")
+        assert [str(schema.field(c).type) for c in columns] == ["string"] * len(columns)
+
+
 def test_published_file_uses_storage_that_duckdb_1_1_reads(shared_warehouse: Path) -> None:
     header = (shared_warehouse / "marts.duckdb").read_bytes()[:64]
     assert header[8:12] == b"DUCK"
