@@ -54,7 +54,7 @@ def test_the_refresh_job_ran_checks_and_published(shared_warehouse: Path) -> Non
     # shared_warehouse was built by executing the Definitions' refresh job in-process
     manifest = next((shared_warehouse / "publishes").glob("*/publish.json"))
     data = json.loads(manifest.read_text())
-    assert data["checks"]["evaluated"] >= 150
+    assert data["checks"]["evaluated"] >= 120  # dbt data tests and GX expectations (mart column rules are constraints)
     assert data["checks"]["passed"] >= data["checks"]["evaluated"] - len(data["checks"]["failed_non_blocking"])
     assert data["row_counts"]["kpi_monthly"] == 24
     assert (shared_warehouse / "data_docs" / "marts" / "index.html").exists()

@@ -80,3 +80,39 @@ def test_data_tests_guaranteed_by_sql_pass_here_and_fail_when_the_sql_stops_guar
     failed = re.search(r"FAIL (\d+) unique_stg_crm__accounts_account_id", broken.stdout)
     assert broken.returncode != 0 and failed is not None, broken.stdout[-3000:]
     assert int(failed.group(1)) == duplicated
+
+
+def test_mart_constraints_stop_bad_rows_in_duckdb_and_constraints_hold_finds_them_elsewhere(
+        shared_warehouse: Path, tmp_path: Path) -> None:
+    """The table marts' column rules are contract constraints. DuckDB refuses a row that
+    breaks one (so a refresh there skips constraints_hold); on a table that does not
+    enforce them — as on Spark — constraints_hold reports each broken rule."""
+    import duckdb
+    import pytest
+
+    copy = warehouse_copy(shared_warehouse, tmp_path)
+    every = dbt_test(copy, "test_name:constraints_hold", tmp_path)
+    assert every.returncode == 0 and re.search(r"\b13 of 13 PASS ", every.stdout), every.stdout[-3000:]
+    with duckdb.connect(str(copy)) as con:
+        one = "select * replace ({}) from marts.fct_mrr_monthly limit 1"
+        with pytest.raises(duckdb.ConstraintException, match=r"NOT NULL constraint failed: fct_mrr_monthly\.account_id"):
+            con.execute("insert into marts.fct_mrr_monthly " + one.format("null as account_id"))
+        with pytest.raises(duckdb.ConstraintException, match=r"CHECK constraint failed.*mrr >= 0"):
+            con.execute("insert into marts.fct_mrr_monthly " + one.format("-5.00 as mrr"))
+        with pytest.raises(duckdb.ConstraintException, match=r"CHECK constraint failed.*movement IN"):
+            con.execute("insert into marts.fct_mrr_monthly " + one.format("'bogus' as movement"))
+        # the same rows in a table without the constraints
+        con.execute(f"""create table marts.unenforced as
+            select * from marts.fct_mrr_monthly
+            union all ({one.format("-5.00 as mrr")})
+            union all ({one.format("'bogus' as movement")})
+            union all ({one.format("'bogus' as movement")})""")
+        con.execute("drop table marts.fct_mrr_monthly")
+        con.execute("alter table marts.unenforced rename to fct_mrr_monthly")
+    broken = dbt_test(copy, "fct_mrr_monthly,test_name:constraints_hold", tmp_path)
+    assert broken.returncode != 0 and "FAIL 2 constraints_hold_fct_mrr_monthly_" in broken.stdout, broken.stdout[-3000:]
+    with duckdb.connect(str(copy)) as con:
+        compiled = next((tmp_path / "target" / "compiled").rglob("constraints_hold_fct_mrr_monthly_*.sql")).read_text()
+        assert sorted(con.execute(compiled).fetchall()) == [
+            ("movement check movement in ('new', 'expansion', 'contraction', 'churn', 'reactivation', 'flat')", 2),
+            ("mrr check mrr >= 0", 1)]

@@ -31,6 +31,20 @@ class LaerDbtTranslator(DagsterDbtTranslator):
 
 
 GUARANTEED_BY_SQL = "guaranteed_by_sql"
+# constraints_hold re-checks a contract's column constraints (not_null, check): DuckDB
+# enforces them when it builds the table, so a refresh there skips it; other engines run it
+ENFORCED_BY_CONSTRAINTS = "enforced_by_constraints"
+ENGINES_ENFORCING_CONSTRAINTS = {"duckdb"}
+
+
+def refresh_exclusions(dbt_target: str) -> str:
+    """The dbt selector of the data tests a refresh on ``dbt_target`` leaves out."""
+    excluded = [f"tag:{GUARANTEED_BY_SQL}"]
+    if dbt_target in ENGINES_ENFORCING_CONSTRAINTS:
+        excluded.append(f"tag:{ENFORCED_BY_CONSTRAINTS}")
+    return " ".join(excluded)
+
+
 translator = LaerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -41,8 +55,9 @@ translator = LaerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
     name="warehouse_models",
     pool="warehouse_writer",
     # data tests that only a change of SQL can fail (e.g. unique keys that dedupe_versions
-    # guarantees): CI runs them (tests/test_dbt_unit.py); a refresh skips them
-    exclude=f"tag:{GUARANTEED_BY_SQL}",
+    # guarantees), and those the engine's constraints enforce: CI runs them
+    # (tests/test_dbt_unit.py); a refresh skips them
+    exclude=refresh_exclusions(LaerSettings.from_env().dbt_target),
 )
 def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: LaerSettings):
     """`dbt build` of the selected models, seeds and tests for the run's as-of date.
