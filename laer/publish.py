@@ -39,8 +39,8 @@ PENDING_ACCOUNT_DAYS = "ops.account_day_unpublished"
 # incremental account-day marts -> their day column (dbt config scope_date_column)
 ACCOUNT_DAY_MARTS = {"fct_account_health_daily": "date", "fct_laer_stage_daily": "date", "early_warnings": "alert_date"}
 # String columns of a few values in marts of tens of millions of rows: the Parquet writer
-# encodes them from an ENUM of their values (0.8 s less a daily run at 100,000 accounts);
-# the file still holds plain UTF-8 strings (tests/test_publish.py).
+# encodes them from an ENUM of their values (0.8 s less per daily run at 100,000
+# accounts); the file still holds plain UTF-8 strings (tests/test_refresh.py).
 PARQUET_ENUM_COLUMNS = {"fct_laer_stage_daily": ("laer_stage", "previous_stage"),
                         "fct_account_health_daily": ("health_band",)}
 # The marts of marts.md: what BI reads, what the guards check, what must equal on Spark.

@@ -60,6 +60,17 @@ def test_the_refresh_job_ran_checks_and_published(shared_warehouse: Path) -> Non
     assert (shared_warehouse / "data_docs" / "marts" / "index.html").exists()
 
 
+def test_a_duckdb_refresh_leaves_out_only_the_tests_duckdb_constraints_or_the_sql_guarantee() -> None:
+    from orchestration.assets.warehouse_models import refresh_exclusions, warehouse_models
+
+    assert refresh_exclusions("duckdb") == "tag:guaranteed_by_sql tag:enforced_by_constraints"
+    assert refresh_exclusions("spark") == "tag:guaranteed_by_sql"
+    checks = {key.name for key in warehouse_models.check_keys}
+    assert not [name for name in checks if name.startswith("constraints_hold_")]
+    # the incremental account-day marts keep their column data tests
+    assert {"not_null_fct_laer_stage_daily_account_id", "not_null_fct_laer_stage_daily_laer_stage"} <= checks
+
+
 def test_the_refresh_reports_when_each_step_ran(shared_refresh) -> None:
     # what the benchmark splits its memory samples by: one window per step, in the order
     # the in-process executor ran them, each as long as the step's own duration

@@ -1,9 +1,9 @@
-{#- Every column constraint of the model's contract (not_null, check) holds on its rows: one
-    row per violated constraint, with how many rows violate it (a row is counted under the
-    first constraint it violates). DuckDB enforces these
-    constraints when it builds the table, so a refresh there skips this test (tag
-    enforced_by_constraints, see orchestration/assets/warehouse_models.py); engines that
-    only record constraints (Spark on Parquet, NOT_ENFORCED in dbt-spark) run it. -#}
+{#- Every column constraint of the model's contract (not_null, check) holds on its rows:
+    one row per violated constraint, with how many rows violate it (a row is counted under
+    the first constraint it violates). DuckDB enforces these constraints when it builds the
+    table, so a refresh there skips this test (tag enforced_by_constraints, see
+    orchestration/assets/warehouse_models.py); engines that only record constraints (Spark
+    on Parquet: NOT_ENFORCED in dbt-spark) run it. -#}
 {% test constraints_hold(model) %}
 {{ config(tags=['enforced_by_constraints']) }}
 {%- set checks = [] -%}
