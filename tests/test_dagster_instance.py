@@ -1,0 +1,119 @@
+"""The shipped Dagster instance file, loaded as Dagster loads it, and the real UI and daemon
+started on it (what `bin/dagster-dev` does)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from tests.conftest import ROOT
+
+SHIPPED = ROOT / "orchestration" / "dagster.yaml"
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+
+
+def dagster_home(tmp_path: Path) -> Path:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(SHIPPED, home / "dagster.yaml")
+    return home
+
+
+def test_the_shipped_instance_file_queues_warehouse_writers_one_at_a_time(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(tmp_path)))
+    with DagsterInstance.get() as instance:
+        config = instance.get_concurrency_config()
+        assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
+        assert config.run_queue_config.max_concurrent_runs == 4
+        assert config.run_queue_config.tag_concurrency_limits == [
+            {"key": "laer/warehouse", "value": "writer", "limit": 1}]
+        assert config.pool_config.default_pool_limit == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.loads(response.read())
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture()
+def dagster_ui(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
+    """`dagster dev` (webserver and daemon) on the shipped instance file and an empty
+    landing folder, started from a scratch directory; stopped after the test."""
+    port = _free_port()
+    (tmp_path / "landing").mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home(tmp_path)), "LAER_LANDING_DIR": str(tmp_path / "landing"),
+           "LAER_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
+    log = (tmp_path / "dagster.log").open("w")
+    proc = subprocess.Popen([DAGSTER, "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert proc.poll() is None, (tmp_path / "dagster.log").read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "dagster.log").read_text()
+                time.sleep(1)
+        yield port, proc
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+
+
+REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
+  jobs { name } schedules { name cronSchedule } sensors { name }
+} } } }"""
+CHECKS = """{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetChecks { checks { name } } } } }"""
+DAEMONS = """{ instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"""
+
+
+def test_the_dagster_ui_and_daemon_start_on_the_shipped_instance_and_list_the_project(dagster_ui) -> None:
+    from orchestration.definitions import defs
+
+    port, _ = dagster_ui
+    (repo,) = graphql(port, REPOSITORY)["repositoriesOrError"]["nodes"]
+    assert "refresh" in {j["name"] for j in repo["jobs"]}
+    assert {s["name"] for s in repo["schedules"]} == {s.name for s in defs.schedules}
+    assert {s["name"] for s in repo["sensors"]} == {s.name for s in defs.sensors}
+    nodes = graphql(port, CHECKS)["assetNodes"]
+    listed = {("/".join(n["assetKey"]["path"]), c["name"]) for n in nodes for c in n["assetChecksOrError"]["checks"]}
+    expected = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
+    assert listed == expected and len(expected) > 100
+    # the daemon runs the schedule, the sensor and the run queue
+    deadline = time.monotonic() + 60
+    while True:
+        statuses = {d["daemonType"]: d["healthy"]
+                    for d in graphql(port, DAEMONS)["instance"]["daemonHealth"]["allDaemonStatuses"]}
+        if all(statuses.get(d) for d in ("SCHEDULER", "SENSOR", "QUEUED_RUN_COORDINATOR")) or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    assert statuses["SCHEDULER"] and statuses["SENSOR"] and statuses["QUEUED_RUN_COORDINATOR"], statuses
