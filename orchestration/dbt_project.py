@@ -27,12 +27,14 @@ _WATCHED = ("models", "macros", "seeds", "tests", "dbt_project.yml", "profiles.y
 # a one-day run at 20,000 accounts (py-spy), much of it this file's. The environment wins:
 # DBT_LOG_LEVEL_FILE=debug (and DBT_LOG_FORMAT_FILE=json) bring it back.
 DBT_FILE_LOG = {"DBT_LOG_LEVEL_FILE": "info", "DBT_LOG_FORMAT_FILE": "debug", "DBT_USE_COLORS_FILE": "false"}
-# the dbt installed with this interpreter (the project's venv)
-_OWN_DBT = Path(sys.executable).with_name("dbt")
+# the dbt installed with this interpreter (the project's venv), as `laer-dbt`: dbt's own
+# command line that also ends when the process that started it ends (laer/lifeline.py), so
+# a refresh killed during `dbt build` leaves no dbt behind
+_OWN_DBT = Path(sys.executable).with_name("laer-dbt")
 
 
 def dbt_executable() -> str:
-    """The dbt next to this interpreter (the project's venv), else the one on PATH."""
+    """This project's dbt next to this interpreter (the project's venv), else dbt on PATH."""
     return str(_OWN_DBT) if _OWN_DBT.exists() else "dbt"
 
 

@@ -27,6 +27,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from laer.lifeline import end_with_parent
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -49,10 +51,12 @@ class SuiteValidator(Protocol):
 _validators: dict[str | None, Validator] = {}  # one GX context per Data Docs folder
 
 
-def _start_worker() -> None:
-    """The worker's initializer: import Great Expectations now, and end the process, when
-    the pool shuts it down, the way ``laer`` ends (laer/fast_exit.py) — without finalising
-    the thousands of modules GX imported (≈ 0.8 s the refresh would wait for)."""
+def _start_worker(parent_pid: int) -> None:
+    """The worker's initializer: end with the refresh's process if it is killed
+    (laer/lifeline.py), import Great Expectations now, and end the process, when the pool
+    shuts it down, the way ``laer`` ends (laer/fast_exit.py) — without finalising the
+    thousands of modules GX imported (≈ 0.8 s the refresh would wait for)."""
+    end_with_parent(parent_pid)
     atexit.register(_end_now)  # atexit runs last-registered first: after this, nothing else is needed
     # The worker validates pandas frames only. GX imports PySpark when it is installed (the
     # `spark` extra), and PySpark's Spark Connect module ends the process (sys.exit(0),
@@ -119,7 +123,7 @@ class ValidationWorker:
 
     def __init__(self) -> None:
         self.pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_start_worker)
+                                        initializer=_start_worker, initargs=(os.getpid(),))
         self.pool.submit(_ready)  # starts the process now, not at the first validation
         self.pending_docs: list[Future[None]] = []
 
