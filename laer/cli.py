@@ -57,8 +57,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
+    from laer.paths import Warehouse
+    from laer.preflight import WarehouseUnavailable, check_warehouse
     from laer.quality.worker import validation_worker
 
+    try:  # what retrying cannot fix fails now, before anything starts
+        check_warehouse(Warehouse(warehouse.resolve()))
+    except NotADirectoryError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    except WarehouseUnavailable as exc:
+        console.print(f"[red]refresh not started[/red]: {exc}")
+        return 1
     # Great Expectations imports in its worker process while Dagster and dbt import here
     with validation_worker():
         from orchestration.refresh import run_refresh
@@ -69,7 +79,7 @@ def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
             outcome = run_refresh(settings)
     for q in outcome.quarantined:
         console.print(f"[yellow]quarantined[/yellow] {q}")
-    for w in outcome.warnings:
+    for w in [*outcome.load_warnings, *outcome.warnings]:
         console.print(f"[yellow]warning[/yellow] {w}")
     if outcome.success:
         console.print(f"[green]published[/green] {outcome.publish_path} (as of {outcome.as_of}; "
@@ -78,6 +88,7 @@ def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
             console.print(f"report written: {outcome.report_path}")
         return 0
     console.print("[red]refresh blocked[/red] — nothing was published; BI keeps reading the previous marts")
+    # the cause last: a failed step (what stopped the run) after the checks that failed
     for f in outcome.blocking_failures:
         console.print(f"[red]failed blocking check[/red] {f}")
     for cur in outcome.missing_fx:

@@ -12,7 +12,6 @@ from dagster import (
     define_asset_job,
     in_process_executor,
 )
-from dagster_duckdb import DuckDBResource
 
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import landing_files
@@ -24,6 +23,7 @@ from orchestration.checks.expectations import (
     raw_expectations,
 )
 from orchestration.dbt_project import LaerDbtCliResource, dbt_executable, dbt_project
+from orchestration.duckdb_resource import WarehouseDuckDB
 from orchestration.sensors import landing_sensor
 from orchestration.settings import LaerSettings
 
@@ -59,7 +59,7 @@ def build_definitions(settings: LaerSettings | None = None) -> Definitions:
         sensors=[landing_sensor],
         resources={
             "laer": settings,
-            "duckdb": DuckDBResource(database=str(settings.warehouse.db)),
+            "duckdb": WarehouseDuckDB(database=str(settings.warehouse.db)),
             "gx": GreatExpectationsResource(),
             "dbt": LaerDbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable(), target=settings.dbt_target),
         },

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
 
 from laer.ingest.loader import LEDGER
 from laer.publish import current_publish
+from orchestration.assets.raw import LEDGER_KEY
 from orchestration.definitions import build_definitions
 from orchestration.settings import LaerSettings
 
@@ -28,6 +30,8 @@ class RefreshOutcome:
     warnings: list[str] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
+    # files loaded with warnings (schema drift, unknown enum values) and landing files ignored
+    load_warnings: list[str] = field(default_factory=list)
     missing_fx: list[str] = field(default_factory=list)
     checks_evaluated: int = 0
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -42,11 +46,13 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
     before = current_publish(wh)
     defs = build_definitions(settings)
     job = defs.resolve_job_def("refresh")
-    logging.getLogger("dagster").setLevel(logging.WARNING)
+    # the outcome says what went wrong (laer refresh prints it, the cause last): Dagster's
+    # own console log would print each warning and failure again, with tracebacks
+    logging.getLogger("dagster").setLevel(logging.CRITICAL)
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
             instance=instance, raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
         evaluations = [
             e.dagster_event.event_specific_data  # type: ignore[union-attr]
             for e in instance.all_logs(result.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
@@ -68,18 +74,26 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
         text = f"{label}: {'; '.join(details)}" if details else label
         (outcome.blocking_failures if ev.severity == AssetCheckSeverity.ERROR else outcome.warnings).append(text)
     for event in result.all_events:
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == LEDGER_KEY:
+            ignored = event.step_materialization_data.materialization.metadata.get("landing_warnings")
+            outcome.load_warnings.extend(ignored.value if ignored else [])  # type: ignore[arg-type]
         if event.event_type == DagsterEventType.STEP_SUCCESS and event.step_key:
             outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000  # type: ignore[union-attr]
         if event.event_type == DagsterEventType.STEP_FAILURE:
-            err = event.step_failure_data.error  # type: ignore[union-attr]
-            message = err.message.strip().splitlines()[0] if err else "failed"
+            failure = event.step_failure_data  # type: ignore[union-attr]
+            user = failure.user_failure_data  # a Failure raised on purpose: its description is the cause
+            if user is not None and user.description:
+                message = user.description
+            else:
+                message = failure.error.message.strip().splitlines()[0] if failure.error else "failed"
             outcome.step_failures.append(f"{event.step_key}: {message}")
     after = current_publish(wh)
     outcome.published = after is not None and after != before
     outcome.publish_path = wh.marts_db if outcome.published else None
     report = wh.reports / settings.as_of_date / "index.html"
     outcome.report_path = report if outcome.published and report.exists() else None
-    outcome.quarantined, outcome.missing_fx = _diagnostics(wh.db, started)
+    outcome.quarantined, drift, outcome.missing_fx = _diagnostics(wh.db, started)
+    outcome.load_warnings.extend(drift)
     outcome.success = result.success and outcome.published
     return outcome
 
@@ -99,19 +113,28 @@ def _step_windows(instance: DagsterInstance, run_id: str) -> dict[str, tuple[flo
     return {key: (starts[key], end) for key, end in ends.items() if key in starts}
 
 
-def _diagnostics(db: Path, since: dt.datetime) -> tuple[list[str], list[str]]:
+def _diagnostics(db: Path, since: dt.datetime) -> tuple[list[str], list[str], list[str]]:
+    """Files quarantined and files loaded with warnings since ``since``; missing FX rates."""
     if not db.exists():
-        return [], []
+        return [], [], []
     quarantined: list[str] = []
+    loaded_with_warnings: list[str] = []
     missing: list[str] = []
-    with duckdb.connect(str(db), read_only=True) as con:
+    try:
+        con = duckdb.connect(str(db), read_only=True)
+    except duckdb.IOException:  # another process writes it: the failed step says so
+        return [], [], []
+    with con:
         tables = {r[0] for r in con.execute("select table_schema || '.' || table_name from information_schema.tables").fetchall()}
         if LEDGER in tables:
             quarantined = [f"{p}: {m}" for p, m in con.execute(
                 f"select path, message from {LEDGER} where status = 'quarantined' and loaded_at >= ? order by path",
                 [since]).fetchall()]
+            loaded_with_warnings = [f"{p}: {'; '.join(json.loads(w))}" for p, w in con.execute(
+                f"select path, warnings from {LEDGER} where status = 'loaded' and warnings is not null "
+                f"and loaded_at >= ? order by path", [since]).fetchall()]
         if "intermediate.int_billing__subscription_items_priced" in tables:
             missing = [f"{cur}: no rate on or before {day} ({n} item(s) need one)" for cur, day, n in con.execute(
                 "select currency, min(started_date), count(*) from intermediate.int_billing__subscription_items_priced "
                 "where is_missing_fx_rate group by currency order by currency").fetchall()]
-    return quarantined, missing
+    return quarantined, loaded_with_warnings, missing

@@ -30,7 +30,9 @@ class LaerSettings(ConfigurableResource):
 
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(Path(self.warehouse_dir).resolve()).ensure()
+        """The warehouse's paths; the folder is created by the first asset that writes it
+        (loading definitions creates nothing)."""
+        return Warehouse(Path(self.warehouse_dir).resolve())
 
     @property
     def landing(self) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # The company the behaviour and end-to-end tests share: big enough for its statistics to
 # be stable, small enough to build in well under a minute.
 SHARED = CompanyConfig(customers=700, months=24, seed=7, start=dt.date(2023, 1, 1))
+# A smaller company for tests that refresh again and again (deliveries, faults, processes)
+SMALL = CompanyConfig(customers=150, months=8, seed=3, start=dt.date(2024, 1, 1))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,3 +56,37 @@ def shared_warehouse(shared_refresh) -> Path:
 def marts(shared_warehouse: Path):
     with duckdb.connect(str(shared_warehouse / "marts.duckdb"), read_only=True) as con:
         yield con
+
+
+@pytest.fixture(scope="session")
+def small_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small company generated and refreshed once: a folder with landing/ and warehouse/."""
+    from laer.cli import main
+
+    root = tmp_path_factory.mktemp("small_built")
+    generate(SMALL, root / "landing")
+    assert main(["refresh", "--landing", str(root / "landing"), "--warehouse", str(root / "warehouse"),
+                 "--as-of", SMALL.end_date.isoformat()]) == 0
+    return root
+
+
+def copy_small(small_built: Path, into: Path) -> tuple[Path, Path]:
+    """A private copy of the built small company: (landing, warehouse)."""
+    shutil.copytree(small_built, into, symlinks=True)  # the publish links are relative
+    return into / "landing", into / "warehouse"
+
+
+def processes_in_session(sid: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every process in session ``sid``."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.getsid(int(pid)) != sid:
+                continue
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (ProcessLookupError, FileNotFoundError, PermissionError):
+            continue
+        found.append((int(pid), cmd))
+    return found

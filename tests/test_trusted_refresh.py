@@ -17,9 +17,8 @@ import duckdb
 import pytest
 
 from laer.cli import main
-from laer.generate import CompanyConfig, generate
+from tests.conftest import SMALL, copy_small, processes_in_session
 
-SMALL = CompanyConfig(customers=150, months=8, seed=3, start=dt.date(2024, 1, 1))
 AS_OF = SMALL.end_date.isoformat()
 
 
@@ -28,11 +27,8 @@ def sha(p: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("small")
-    generate(SMALL, root / "landing")
-    assert main(["refresh", "--landing", str(root / "landing"), "--warehouse", str(root / "warehouse"), "--as-of", AS_OF]) == 0
-    return root / "landing", root / "warehouse"
+def small(small_built: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return copy_small(small_built, tmp_path_factory.mktemp("small") / "company")
 
 
 ITEMS_HEADER = "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
@@ -147,21 +143,6 @@ def test_readers_see_old_or_new_marts_never_an_error(tmp_path: Path) -> None:
                                                                      (wh.root / "last_good").resolve().name})
 
 
-def _processes_in_session(sid: int) -> list[tuple[int, str]]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            if os.getsid(int(pid)) != sid:
-                continue
-            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (ProcessLookupError, FileNotFoundError, PermissionError):
-            continue
-        found.append((int(pid), cmd))
-    return found
-
-
 def test_sigkill_during_dbt_build_keeps_published_marts_and_the_next_refresh_succeeds(small, tmp_path: Path) -> None:
     landing, warehouse = small
     assert refresh(landing, warehouse) == 0
@@ -174,7 +155,7 @@ def test_sigkill_during_dbt_build_keeps_published_marts_and_the_next_refresh_suc
     deadline = time.time() + 240
     killed_during_dbt = False
     while time.time() < deadline and proc.poll() is None:
-        if any("dbt build " in cmd for _, cmd in _processes_in_session(proc.pid)):
+        if any("dbt build " in cmd for _, cmd in processes_in_session(proc.pid)):
             time.sleep(1.0)  # well inside the build
             os.killpg(proc.pid, signal.SIGKILL)
             killed_during_dbt = True

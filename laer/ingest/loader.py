@@ -247,6 +247,14 @@ def bad_value(fmt: str, first_row: int, col: Column, count: int, value: object, 
                     f"{count} row(s) bad in this column{others}", column=col.name, row=int(first_row), count=int(count))
 
 
+def malformed(f: LandingFile, exc: BaseException) -> str:
+    """The reason for a file its reader could not parse (both loaders): the reader's first
+    line, naming the file by its landing-relative path — the reason is published in
+    ``dq_quarantined_files``, where the machine's folders have no place."""
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"malformed {f.fmt} file: {first.replace(str(f.path), f.relpath)}"
+
+
 def _conversion(col: Column, src: str, src_type: str) -> str:
     """SQL turning stage column ``src`` into the contract type; NULL where it does not parse."""
     native = _native_conversion(col, src, src_type)
@@ -387,7 +395,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
             _stage(con, f)
             conv, extra, warnings, n_rows = _validate(con, f)
         except duckdb.Error as exc:  # the reader could not parse the file
-            raise Rejected(f"malformed {f.fmt} file: {str(exc).splitlines()[0]}") from exc
+            raise Rejected(malformed(f, exc)) from exc
         raw_columns = {} if raw_columns is None else raw_columns
         added = _prepare_raw_table(con, f.entity, extra, raw_columns)
         targets = [*conv, *extra, *LINEAGE]

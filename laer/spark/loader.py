@@ -35,6 +35,7 @@ from laer.ingest.loader import (
     Rejected,
     bad_value,
     bool_from_text,
+    malformed,
     plan_batches,
 )
 
@@ -324,8 +325,7 @@ def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable
         try:
             groups[(f.entity.table, _layout(f))].append(p)
         except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
-            reason = f"malformed {f.fmt} file: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
-            row, result = _settle(p, loaded_at, rejection=Rejected(reason))
+            row, result = _settle(p, loaded_at, rejection=Rejected(malformed(f, exc)))
             _ledger_rows(spark, [row])
             results.append(result)
     by_table = {e.table: e for e in ENTITIES}

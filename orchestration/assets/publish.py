@@ -12,6 +12,7 @@ from dagster import (
 )
 
 from laer.publish import PUBLISHED_MARTS, publish_marts
+from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
 from orchestration.settings import LaerSettings
 
 
@@ -35,7 +36,8 @@ def _check_summary(context: AssetExecutionContext) -> dict[str, object]:
 )
 def published_marts(context: AssetExecutionContext, laer: LaerSettings) -> MaterializeResult:
     checks = _check_summary(context)
-    result = publish_marts(laer.warehouse, as_of=laer.as_of_date, run_id=context.run.run_id, checks=checks)
+    with fail_at_once_when_retrying_cannot_help(laer.warehouse):
+        result = publish_marts(laer.warehouse, as_of=laer.as_of_date, run_id=context.run.run_id, checks=checks)
     context.log.info(f"published {result.publish_id}: {sum(result.row_counts.values())} rows in "
                      f"{len(result.row_counts)} marts")
     return MaterializeResult(metadata={"publish_id": result.publish_id, "as_of": laer.as_of_date,

@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from laer.contract import ENTITIES
 from laer.ingest.loader import LEDGER, FileResult, load_landing
+from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
 from orchestration.settings import LaerSettings
 
 LEDGER_KEY = AssetKey(["raw", "_load_ledger"])
@@ -48,11 +49,14 @@ def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: Du
         if res.status == "quarantined":
             context.log.warning(f"quarantined {res.relpath}: {res.message}")
         elif res.status == "loaded" and res.warnings:
-            context.log.info(f"loaded {res.relpath} with warnings: {'; '.join(res.warnings)}")
+            context.log.warning(f"loaded {res.relpath} with warnings: {'; '.join(res.warnings)}")
 
-    with duckdb.get_connection() as con:
-        report = load_landing(con, laer.landing, entities=selected, on_file=on_file)
-        counts = dict(con.execute(f"select path, row_count from {LEDGER} where status = 'loaded'").fetchall())
+    wh = laer.warehouse
+    with fail_at_once_when_retrying_cannot_help(wh):
+        wh.ensure()  # the first asset that writes the warehouse creates its folder
+        with duckdb.get_connection() as con:
+            report = load_landing(con, laer.landing, entities=selected, on_file=on_file)
+            counts = dict(con.execute(f"select path, row_count from {LEDGER} where status = 'loaded'").fetchall())
     for w in report.warnings:
         context.log.warning(w)
     for key in sorted(context.selected_asset_keys, key=lambda k: k.to_string()):
@@ -67,5 +71,6 @@ def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: Du
                 "rows_loaded": sum(r.rows for r in mine if r.status == "loaded"),
                 "quarantined": [f"{r.relpath}: {r.message}" for r in mine if r.status == "quarantined"][:20],
             } if key != LEDGER_KEY else {"files_in_ledger": len(counts),
-                                          "quarantined_this_run": [r.relpath for r in report.quarantined]},
+                                          "quarantined_this_run": [r.relpath for r in report.quarantined],
+                                          "landing_warnings": report.warnings},
         )
