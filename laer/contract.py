@@ -1,4 +1,4 @@
-"""Landing contract v1 as data: the one place the loader, the generator and the docs read.
+"""Landing contract v2 as data: the one place the loader, the generator and the docs read.
 
 Mirrors ``shared/contract/landing.md``. Each entity lists its columns with a logical
 type, whether the column is required (the header must carry it) and, for enumerated
@@ -76,6 +76,7 @@ LEAD_STATUSES = ("new", "working", "qualified", "converted", "disqualified")
 OPPORTUNITY_TYPES = ("new_business", "expansion", "renewal")
 ACTIVITY_TYPES = ("call", "meeting", "email", "qbr", "training")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+USER_ROLES = ("sales", "csm", "leadership")
 BILLING_INTERVALS = ("day", "week", "month", "year")
 SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "paused", "canceled", "unpaid", "incomplete")
 INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
@@ -122,6 +123,12 @@ ENTITIES: tuple[Entity, ...] = (
     Entity("crm", "support_tickets", "ticket_id", (
         c("ticket_id", req=True), c("account_id", req=True), c("priority", enum=TICKET_PRIORITIES),
         c("status"), c("created_at", T, req=True), c("resolved_at", T), c("updated_at", T, req=True),
+    )),
+    # the company's own staff: who owner_id and csm_id are, and where their digests go
+    # (v2; e-mail addresses and names never reach a mart)
+    Entity("crm", "users", "user_id", (
+        c("user_id", req=True), c("email", req=True), c("name"), c("role", enum=USER_ROLES),
+        c("updated_at", T, req=True), c("is_deleted", B),
     )),
     # ------------------------------------------------------------ billing
     Entity("billing", "customers", "customer_id", (

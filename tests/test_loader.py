@@ -104,7 +104,8 @@ def test_unparseable_timestamp_names_row_column_and_count(landing: Path, con) ->
     assert q.message == ("row 2 (line 3), column updated_at: value 'yesterday' is not an ISO-8601 timestamp; "
                          "2 row(s) bad in this column")
     assert (q.column, q.row, q.bad_rows) == ("updated_at", 2, 2)
-    assert rows(con, "select count(*) from information_schema.tables where table_name = 'billing__plans'") == [(0,)]
+    # the raw table exists from the first load (every entity is optional), and nothing is in it
+    assert rows(con, "select count(*) from raw.billing__plans") == [(0,)]
 
 
 def test_non_integer_money_is_rejected_not_rounded(landing: Path, con) -> None:
@@ -272,7 +273,7 @@ def test_crash_while_loading_parquet_files_together_leaves_nothing(landing: Path
     with pytest.raises(RuntimeError):
         load_landing(con, landing, before_commit=crash)
     assert rows(con, f"select count(*) from {LEDGER}") == [(0,)]
-    assert rows(con, "select count(*) from information_schema.tables where table_name = 'usage__events'") == [(0,)]
+    assert rows(con, "select count(*) from raw.usage__events") == [(0,)]
     assert [r.status for r in load_landing(con, landing).results] == ["loaded", "loaded"]
     assert rows(con, "select event_id, _batch_id from raw.usage__events order by 1") == [("e1", 1), ("e2", 2)]
 
@@ -374,3 +375,15 @@ def test_json_lines_files_loaded_together_keep_the_per_file_column_order(landing
     assert columns[-2:] == ["zeta", "alpha"]
     assert rows(con, "select invoice_line_id, zeta, alpha, _row_number from raw.billing__invoice_lines order by 1") == [
         ("l1", "z", None, 1), ("l2", None, "a", 2), ("l3", "y", "b", 1)]
+
+
+def test_every_raw_table_of_the_contract_exists_empty_before_its_entity_delivers(landing: Path, con) -> None:
+    from laer.contract import ENTITIES
+
+    write(landing, "crm/users/staff.csv", "user_id,email,name,role,updated_at\n"
+                                         "csm_001,Ana.Silva@Company.example,Ana Silva,csm,2024-01-01T00:00:00Z\n")
+    load_landing(con, landing)
+    counts = {e.table: rows(con, f"select count(*) from raw.{e.table}")[0][0] for e in ENTITIES}
+    assert counts == {e.table: (1 if e.table == "crm__users" else 0) for e in ENTITIES}
+    assert rows(con, "select user_id, email, role from raw.crm__users") == [
+        ("csm_001", "Ana.Silva@Company.example", "csm")]

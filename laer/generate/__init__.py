@@ -50,6 +50,7 @@ def generate(cfg: CompanyConfig, landing: Path, progress: Callable[[str, int, in
         "billing/fx_rates": records.fx_rates(co, rng[8]),
         "usage/users": usage.users(co, rng[9]),
         "finance/marketing_spend": records.marketing_spend(co, rng[10]),
+        "crm/users": records.staff(co, rng[12]),
     }
     start = np.datetime64(cfg.start_date, "D")
     last_day = cfg.days - 1

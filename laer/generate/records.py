@@ -7,6 +7,8 @@ Timestamp columns hold epoch seconds (nullable); the writer formats them.
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
@@ -70,6 +72,30 @@ def contacts(co: Company, rng: np.random.Generator) -> pd.DataFrame:
         "first_name": first, "last_name": last,
         "title": _pick(rng, ("CEO", "VP Operations", "Head of Data", "Engineer", "Analyst", "CFO"), n),
         "created_at": ts, "updated_at": ts, "is_deleted": False, "_ts": ts,
+    })
+
+
+def _ascii(name: str) -> str:
+    """A name as the ASCII letters of an e-mail address's local part (Chloé -> chloe)."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", name).lower() if ch.isascii() and ch.isalpha())
+
+
+def staff(co: Company, rng: np.random.Generator) -> pd.DataFrame:
+    """The company's own users: every CSM and sales rep the accounts name, and leadership."""
+    csms = sorted(set(co.accounts.csm_id.dropna()))
+    reps = sorted(set(co.accounts.owner_id.dropna()))
+    leaders = ["lead_ceo", "lead_cro", "lead_vpcs"]
+    ids = [*csms, *reps, *leaders]
+    roles = ["csm"] * len(csms) + ["sales"] * len(reps) + ["leadership"] * len(leaders)
+    n = len(ids)
+    first, last = _pick(rng, FIRST, n), _pick(rng, LAST, n)
+    ts = np.full(n, co.epoch0, dtype=np.int64)
+    return pd.DataFrame({
+        "user_id": ids,
+        "email": [f"{_ascii(fn)}.{_ascii(ln)}.{uid.replace('_', '')}@staff.example"
+                  for fn, ln, uid in zip(first, last, ids, strict=True)],
+        "name": [f"{fn} {ln}" for fn, ln in zip(first, last, strict=True)],
+        "role": roles, "updated_at": ts, "is_deleted": False, "_ts": ts,
     })
 
 

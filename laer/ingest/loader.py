@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from laer.contract import ColType, Column, Entity
+from laer.contract import ENTITIES, ColType, Column, Entity
 from laer.ingest.files import LandingFile, discover
 
 RAW = "raw"
@@ -716,6 +716,8 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
     """Load every new file under ``landing`` (optionally only some raw tables)."""
     con.execute("set TimeZone = 'UTC'")
     ensure_ledger(con)
+    for entity in ENTITIES:  # every raw table of the contract exists, empty until its entity delivers
+        ensure_raw_table(con, entity)
     found = discover(Path(landing))
     # a modification time within the last seconds before hashing does not prove the content:
     # the file may have been written again in the same clock tick ("racy git")
