@@ -7,11 +7,15 @@ import datetime as dt
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from laer.fast_exit import exit_after_cleanup
+
+if TYPE_CHECKING:
+    from orchestration.refresh import RefreshOutcome
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -56,7 +60,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
+def _refresh(landing: Path, warehouse: Path, days: list[str | None]) -> int:
+    """Refresh as of each day in order (None: today), stopping at the first that fails."""
     from laer.paths import Warehouse
     from laer.preflight import WarehouseUnavailable, check_warehouse
     from laer.quality.worker import validation_worker
@@ -71,23 +76,44 @@ def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
         return 1
     # Great Expectations imports in its worker process while Dagster and dbt import here
     with validation_worker():
+        from orchestration.calendar import CALENDAR
         from orchestration.refresh import run_refresh
         from orchestration.settings import LaerSettings
 
-        settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(warehouse), as_of=as_of or "")
-        with console.status(f"refresh as of {settings.as_of_date}: load → dbt build → checks → publish"):
-            outcome = run_refresh(settings)
+        runs = [LaerSettings(landing_dir=str(landing), warehouse_dir=str(warehouse), as_of=day or "") for day in days]
+        for settings in runs:
+            if problem := CALENDAR.why_not_a_day(settings.as_of_date):
+                console.print(f"[red]--as-of {problem}[/red]")
+                return 2
+        for settings in runs:
+            with console.status(f"refresh as of {settings.as_of_date}: load → dbt build → checks → publish"):
+                outcome = run_refresh(settings)
+            code = _print_outcome(outcome)
+            if code != 0:
+                return code
+    return 0
+
+
+def _print_outcome(outcome: RefreshOutcome) -> int:
+    """What a refresh did, the cause of a failure last; its exit code."""
     for q in outcome.quarantined:
         console.print(f"[yellow]quarantined[/yellow] {q}")
     for w in [*outcome.load_warnings, *outcome.warnings]:
         console.print(f"[yellow]warning[/yellow] {w}")
-    if outcome.success:
+    if outcome.published:
         console.print(f"[green]published[/green] {outcome.publish_path} (as of {outcome.as_of}; "
                       f"{outcome.checks_evaluated} checks evaluated)")
         if outcome.report_path:
             console.print(f"report written: {outcome.report_path}")
-        return 0
-    console.print("[red]refresh blocked[/red] — nothing was published; BI keeps reading the previous marts")
+    elif outcome.superseded_by:
+        console.print(f"[yellow]not published[/yellow]: the published marts are as of {outcome.superseded_by}, "
+                      f"later than {outcome.as_of}; BI keeps reading them (the warehouse was rebuilt as of "
+                      f"{outcome.as_of}; the next refresh of a later day builds on it)")
+    else:
+        console.print(f"[red]refresh blocked[/red] (as of {outcome.as_of}) — nothing was published; "
+                      f"BI keeps reading the previous marts")
+    for a in outcome.alerts:
+        console.print(f"alert: {a}")
     # the cause last: a failed step (what stopped the run) after the checks that failed
     for f in outcome.blocking_failures:
         console.print(f"[red]failed blocking check[/red] {f}")
@@ -95,7 +121,7 @@ def _refresh(landing: Path, warehouse: Path, as_of: str | None) -> int:
         console.print(f"[red]missing FX rate[/red] {cur}")
     for s in outcome.step_failures:
         console.print(f"[red]failed step[/red] {s}")
-    return 1
+    return 0 if outcome.success and not outcome.step_failures else 1
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
@@ -103,7 +129,19 @@ def cmd_refresh(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         console.print(f"[red]landing folder {landing} does not exist[/red]")
         return 2
-    return _refresh(landing, Path(args.warehouse), args.as_of.isoformat() if args.as_of else None)
+    return _refresh(landing, Path(args.warehouse), [args.as_of.isoformat() if args.as_of else None])
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    landing = Path(args.landing)
+    if not landing.is_dir():
+        console.print(f"[red]landing folder {landing} does not exist[/red]")
+        return 2
+    if args.to < args.from_:
+        console.print(f"[red]--to {args.to} is before --from {args.from_}[/red]")
+        return 2
+    days = [(args.from_ + dt.timedelta(days=i)).isoformat() for i in range((args.to - args.from_).days + 1)]
+    return _refresh(landing, Path(args.warehouse), days)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -115,6 +153,24 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     path = write_report(Path(args.warehouse), as_of=args.as_of.isoformat() if args.as_of else None)
     console.print(f"report written: {path}")
+    return _send_leadership_email(Path(args.warehouse), path) if args.send else 0
+
+
+def _send_leadership_email(warehouse: Path, report: Path) -> int:
+    from laer.delivery.leadership import leadership_email
+    from laer.delivery.mail import DeliveryError, MailSettings, send
+
+    mail = MailSettings.from_env()
+    if not mail.can_mail or not mail.report_to:
+        unset = ", ".join(filter(None, [mail.missing(), "" if mail.report_to else "LAER_REPORT_TO"]))
+        console.print(f"[red]nothing sent[/red]: set {unset} (see README, Delivery)")
+        return 2
+    try:
+        send(mail, [leadership_email(warehouse / "marts.duckdb", mail.report_to, report, mail.report_url)])
+    except DeliveryError as exc:
+        console.print(f"[red]the leadership e-mail was not sent[/red]: {exc}")
+        return 1
+    console.print(f"leadership e-mail sent to {', '.join(mail.report_to)}")
     return 0
 
 
@@ -132,7 +188,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = generate(cfg, landing)
     console.print(f"demo company: {summary.files:,} landing files, {summary.rows['usage/events']:,} usage events "
                   f"→ {landing}")
-    code = _refresh(landing, warehouse, summary.as_of)
+    code = _refresh(landing, warehouse, [summary.as_of])
     if code != 0:
         return code
     report = warehouse / "reports" / summary.as_of / "index.html"  # written by the refresh job
@@ -147,6 +203,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     console.print(f"report           {report}")
     console.print(f"Dagster UI       DAGSTER_HOME=$PWD/.dagster_home LAER_LANDING_DIR={landing} "
                   f"LAER_WAREHOUSE_DIR={warehouse} bin/dagster-dev")
+    from laer.delivery.mail import MailSettings
+
+    mail = MailSettings.from_env()
+    if mail.can_mail:
+        console.print(f"e-mail           sent through {mail.smtp_url}: leadership to "
+                      f"{', '.join(mail.report_to) or '(LAER_REPORT_TO unset)'}, CSM digests to crm/users")
+    else:
+        console.print("e-mail           not sent: set LAER_SMTP_URL and LAER_MAIL_FROM (and LAER_REPORT_TO) — "
+                      "see the README, Delivery")
     return 0
 
 
@@ -205,9 +270,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=None, help="fixes 'today' (default: the current date)")
     p.set_defaults(func=cmd_refresh)
 
+    p = sub.add_parser("backfill", help="refresh as of every day from --from to --to, in order (what a Dagster "
+                                        "backfill of the refresh's daily partitions does)")
+    p.add_argument("--landing", required=True)
+    p.add_argument("--warehouse", required=True)
+    p.add_argument("--from", dest="from_", type=_date, required=True, help="first day (YYYY-MM-DD)")
+    p.add_argument("--to", type=_date, required=True, help="last day (YYYY-MM-DD)")
+    p.set_defaults(func=cmd_backfill)
+
     p = sub.add_parser("report", help="write the leadership report from the published marts")
     p.add_argument("--warehouse", required=True)
     p.add_argument("--as-of", type=_date, default=None)
+    p.add_argument("--send", action="store_true",
+                   help="also e-mail the published marts' headline to LAER_REPORT_TO (LAER_SMTP_URL, LAER_MAIL_FROM)")
     p.set_defaults(func=cmd_report)
 
     spark = sub.add_parser("spark", help="run the same dbt project on Spark (needs `pip install -e .[spark]` and Java)")

@@ -71,6 +71,14 @@ def current_publish(wh: Warehouse) -> Path | None:
     return link.resolve() if link.is_symlink() else None
 
 
+def published_as_of(wh: Warehouse) -> str | None:
+    """The as-of date of the marts BI reads now (None before the first publish)."""
+    current = current_publish(wh)
+    if current is None or not (current / "publish.json").exists():
+        return None
+    return str(json.loads((current / "publish.json").read_text())["as_of"])
+
+
 def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, object]) -> PublishResult:
     """Copy every table of the ``marts`` schema into a new version and make it current."""
     wh.publishes.mkdir(parents=True, exist_ok=True)

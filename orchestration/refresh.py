@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-from dagster import AssetCheckSeverity, DagsterEventType, DagsterInstance
+from dagster import DagsterEventType, DagsterInstance
 
 from laer.ingest.loader import LEDGER
-from laer.publish import current_publish
+from laer.publish import current_publish, published_as_of
 from orchestration.assets.raw import LEDGER_KEY
 from orchestration.definitions import build_definitions
+from orchestration.run_failures import alert_data_team, run_failures
 from orchestration.settings import LaerSettings
 
 
@@ -26,6 +26,9 @@ class RefreshOutcome:
     published: bool
     publish_path: Path | None
     report_path: Path | None = None
+    # the as-of date of the newer marts that stay published when this run was of an earlier day
+    superseded_by: str | None = None
+    alerts: list[str] = field(default_factory=list)  # how the data team was told of a failure
     blocking_failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     step_failures: list[str] = field(default_factory=list)
@@ -51,42 +54,20 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
     logging.getLogger("dagster").setLevel(logging.CRITICAL)
     with DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False,
+            instance=instance, raise_on_error=False, partition_key=settings.as_of_date,
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}})
-        evaluations = [
-            e.dagster_event.event_specific_data  # type: ignore[union-attr]
-            for e in instance.all_logs(result.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
-            if e.dagster_event is not None
-        ]
+        failures = run_failures(instance, result.run_id)
         windows = _step_windows(instance, result.run_id)
     outcome = RefreshOutcome(success=result.success, run_id=result.run_id, as_of=settings.as_of_date,
-                             published=False, publish_path=None, checks_evaluated=len(evaluations),
-                             step_windows=windows)
-    for ev in evaluations:
-        if ev.passed:
-            continue
-        meta = ev.metadata or {}
-        details = []
-        for key in ("failed_blocking", "failed_warning"):
-            if key in meta:
-                details.extend(str(x) for x in meta[key].value)
-        label = f"{ev.asset_key.to_user_string()} · {ev.check_name}"
-        text = f"{label}: {'; '.join(details)}" if details else label
-        (outcome.blocking_failures if ev.severity == AssetCheckSeverity.ERROR else outcome.warnings).append(text)
+                             published=False, publish_path=None, checks_evaluated=failures.checks_evaluated,
+                             step_windows=windows, blocking_failures=failures.blocking_checks,
+                             warnings=failures.warning_checks, step_failures=failures.steps)
     for event in result.all_events:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == LEDGER_KEY:
             ignored = event.step_materialization_data.materialization.metadata.get("landing_warnings")
             outcome.load_warnings.extend(ignored.value if ignored else [])  # type: ignore[arg-type]
         if event.event_type == DagsterEventType.STEP_SUCCESS and event.step_key:
             outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000  # type: ignore[union-attr]
-        if event.event_type == DagsterEventType.STEP_FAILURE:
-            failure = event.step_failure_data  # type: ignore[union-attr]
-            user = failure.user_failure_data  # a Failure raised on purpose: its description is the cause
-            if user is not None and user.description:
-                message = user.description
-            else:
-                message = failure.error.message.strip().splitlines()[0] if failure.error else "failed"
-            outcome.step_failures.append(f"{event.step_key}: {message}")
     after = current_publish(wh)
     outcome.published = after is not None and after != before
     outcome.publish_path = wh.marts_db if outcome.published else None
@@ -94,7 +75,11 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
     outcome.report_path = report if outcome.published and report.exists() else None
     outcome.quarantined, drift, outcome.missing_fx = _diagnostics(wh.db, started)
     outcome.load_warnings.extend(drift)
-    outcome.success = result.success and outcome.published
+    if not outcome.published and result.success:
+        outcome.superseded_by = published_as_of(wh)  # the run was of an earlier day than BI reads
+    outcome.success = result.success and (outcome.published or outcome.superseded_by is not None)
+    if failures.blocking:  # blocked, or a step failed (delivery, after a publish): tell the data team
+        outcome.alerts = alert_data_team(settings.as_of_date, result.run_id, failures.blocking)
     return outcome
 
 
@@ -130,9 +115,14 @@ def _diagnostics(db: Path, since: dt.datetime) -> tuple[list[str], list[str], li
             quarantined = [f"{p}: {m}" for p, m in con.execute(
                 f"select path, message from {LEDGER} where status = 'quarantined' and loaded_at >= ? order by path",
                 [since]).fetchall()]
-            loaded_with_warnings = [f"{p}: {'; '.join(json.loads(w))}" for p, w in con.execute(
-                f"select path, warnings from {LEDGER} where status = 'loaded' and warnings is not null "
-                f"and loaded_at >= ? order by path", [since]).fetchall()]
+            # one line per warning: the first file that had it, and how many more did
+            loaded_with_warnings = [
+                f"{first}{f' (and {n - 1} more file(s))' if n > 1 else ''}: {warning}"
+                for warning, first, n in con.execute(
+                    f"select w.warning, min(l.path), count(*) from {LEDGER} l, "
+                    f"unnest(from_json(l.warnings, '[\"varchar\"]')) as w(warning) "
+                    f"where l.status = 'loaded' and l.warnings is not null and l.loaded_at >= ? "
+                    f"group by w.warning order by min(l.path), w.warning", [since]).fetchall()]
         if "intermediate.int_billing__subscription_items_priced" in tables:
             missing = [f"{cur}: no rate on or before {day} ({n} item(s) need one)" for cur, day, n in con.execute(
                 "select currency, min(started_date), count(*) from intermediate.int_billing__subscription_items_priced "

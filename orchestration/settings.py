@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
+from typing import Protocol
 
 from dagster import ConfigurableResource
 
 from laer.paths import Warehouse
+from orchestration.calendar import CALENDAR
+
+
+class HasPartition(Protocol):
+    """What an asset's or a check's execution context says about the run's partition."""
+
+    @property
+    def has_partition_key(self) -> bool: ...
+
+    @property
+    def partition_key(self) -> str: ...
 
 
 class LaerSettings(ConfigurableResource):
@@ -16,7 +27,7 @@ class LaerSettings(ConfigurableResource):
 
     landing_dir: str
     warehouse_dir: str
-    as_of: str = ""  # YYYY-MM-DD; empty = the current date (UTC)
+    as_of: str = ""  # YYYY-MM-DD; empty = the company's current day (LAER_TIMEZONE, default UTC)
     dbt_target: str = "duckdb"
 
     @classmethod
@@ -34,13 +45,21 @@ class LaerSettings(ConfigurableResource):
         (loading definitions creates nothing)."""
         return Warehouse(Path(self.warehouse_dir).resolve())
 
+    def for_run(self, context: HasPartition) -> LaerSettings:
+        """These settings for one run: a partitioned run (scheduled, started by the sensor,
+        backfilled) computes the day of its partition; any other run, ``as_of``."""
+        if not context.has_partition_key:
+            return self
+        return LaerSettings(landing_dir=self.landing_dir, warehouse_dir=self.warehouse_dir,
+                            as_of=context.partition_key, dbt_target=self.dbt_target)
+
     @property
     def landing(self) -> Path:
         return Path(self.landing_dir).resolve()
 
     @property
     def as_of_date(self) -> str:
-        return self.as_of or dt.datetime.now(dt.UTC).date().isoformat()
+        return self.as_of or CALENDAR.today()
 
     @property
     def dbt_environment(self) -> dict[str, str]:

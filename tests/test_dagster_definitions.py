@@ -6,7 +6,7 @@ import itertools
 import json
 from pathlib import Path
 
-from dagster import AssetKey, DagsterInstance, SensorResult, SkipReason, build_sensor_context
+from dagster import AssetKey
 
 from orchestration.settings import LaerSettings
 
@@ -31,23 +31,6 @@ def test_definitions_hold_the_whole_graph(tmp_path: Path) -> None:
     assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "0 6 * * *"
     assert defs.resolve_sensor_def("landing_sensor").job_name == "refresh"
     assert graph.get(AssetKey(["published", "marts"])).parent_keys >= {AssetKey(["marts", "kpi_monthly"])}
-
-
-def test_landing_sensor_requests_a_run_only_for_new_files(tmp_path: Path, monkeypatch) -> None:
-    from orchestration.sensors import landing_sensor
-
-    landing = tmp_path / "landing"
-    (landing / "crm/accounts").mkdir(parents=True)
-    monkeypatch.setenv("LAER_LANDING_DIR", str(landing))
-    with DagsterInstance.ephemeral() as instance:
-        ctx = build_sensor_context(instance=instance)
-        assert isinstance(landing_sensor(ctx), SkipReason)
-        (landing / "crm/accounts/1.csv").write_text("account_id\n")
-        request = landing_sensor(ctx)
-        assert not isinstance(request, SkipReason | SensorResult)
-        cursor = json.loads(ctx.cursor)
-        assert list(cursor) == ["crm/accounts/1.csv"]
-        assert isinstance(landing_sensor(build_sensor_context(instance=instance, cursor=ctx.cursor)), SkipReason)
 
 
 def test_the_refresh_job_ran_checks_and_published(shared_warehouse: Path) -> None:

@@ -3,6 +3,8 @@ started on it (what `bin/dagster-dev` does)."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import os
 import shutil
@@ -18,7 +20,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SMALL, copy_small
 
 SHIPPED = ROOT / "orchestration" / "dagster.yaml"
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -57,36 +59,43 @@ def graphql(port: int, query: str) -> dict:
     return body["data"]
 
 
-@pytest.fixture()
-def dagster_ui(tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
-    """`dagster dev` (webserver and daemon) on the shipped instance file and an empty
-    landing folder, started from a scratch directory; stopped after the test."""
+@contextlib.contextmanager
+def running_dagster(tmp_path: Path, landing: Path, warehouse: Path) -> Iterator[int]:
+    """`dagster dev` (webserver and daemon) on the shipped instance file, started from a
+    scratch directory as a user would; its port. Stopped afterwards."""
     port = _free_port()
-    (tmp_path / "landing").mkdir()
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home(tmp_path)), "LAER_LANDING_DIR": str(tmp_path / "landing"),
-           "LAER_WAREHOUSE_DIR": str(tmp_path / "warehouse")}
-    log = (tmp_path / "dagster.log").open("w")
-    proc = subprocess.Popen([DAGSTER, "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
-                            cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, (tmp_path / "dagster.log").read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, (tmp_path / "dagster.log").read_text()
-                time.sleep(1)
-        yield port, proc
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home(tmp_path)), "LAER_LANDING_DIR": str(landing),
+           "LAER_WAREHOUSE_DIR": str(warehouse)}
+    log_path = tmp_path / "dagster.log"
+    with log_path.open("w") as log:
+        proc = subprocess.Popen([DAGSTER, "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)],
+                                cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
+            deadline = time.monotonic() + 180
+            while True:
+                assert proc.poll() is None, log_path.read_text()
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5):
+                        break
+                except OSError:
+                    assert time.monotonic() < deadline, log_path.read_text()
+                    time.sleep(1)
+            yield port
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture()
+def dagster_ui(tmp_path: Path) -> Iterator[int]:
+    """The UI on an empty landing folder."""
+    (tmp_path / "landing").mkdir()
+    with running_dagster(tmp_path, tmp_path / "landing", tmp_path / "warehouse") as port:
+        yield port
 
 
 REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
@@ -99,7 +108,7 @@ DAEMONS = """{ instance { daemonHealth { allDaemonStatuses { daemonType healthy 
 def test_the_dagster_ui_and_daemon_start_on_the_shipped_instance_and_list_the_project(dagster_ui) -> None:
     from orchestration.definitions import defs
 
-    port, _ = dagster_ui
+    port = dagster_ui
     (repo,) = graphql(port, REPOSITORY)["repositoriesOrError"]["nodes"]
     assert "refresh" in {j["name"] for j in repo["jobs"]}
     assert {s["name"] for s in repo["schedules"]} == {s.name for s in defs.schedules}
@@ -117,3 +126,45 @@ def test_the_dagster_ui_and_daemon_start_on_the_shipped_instance_and_list_the_pr
             break
         time.sleep(2)
     assert statuses["SCHEDULER"] and statuses["SENSOR"] and statuses["QUEUED_RUN_COORDINATOR"], statuses
+
+
+BACKFILL = """mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+  __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }"""
+BACKFILL_STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { ... on PartitionBackfill {
+  status runs(limit: 10) { status startTime endTime tags { key value } } } } }"""
+
+
+def graphql_vars(port: int, query: str, variables: dict) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                     data=json.dumps({"query": query, "variables": variables}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body = json.loads(response.read())
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_a_backfill_launched_as_the_ui_does_runs_each_day_one_run_at_a_time(small_built: Path, tmp_path: Path) -> None:
+    landing, warehouse = copy_small(small_built, tmp_path / "company")
+    last = SMALL.end_date
+    days = [(last - dt.timedelta(days=1)).isoformat(), last.isoformat()]
+    with running_dagster(tmp_path, landing, warehouse) as port:
+        launched = graphql_vars(port, BACKFILL, {"params": {
+            "selector": {"partitionSetName": "refresh_partition_set",
+                         "repositorySelector": {"repositoryName": "__repository__",
+                                                "repositoryLocationName": "orchestration.definitions"}},
+            "partitionNames": days}})["launchPartitionBackfill"]
+        assert launched["__typename"] == "LaunchBackfillSuccess", launched
+        deadline = time.monotonic() + 600
+        while True:
+            backfill = graphql_vars(port, BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+            if backfill["status"] not in ("REQUESTED", "IN_PROGRESS") or time.monotonic() > deadline:
+                break
+            time.sleep(3)
+    assert backfill["status"] == "COMPLETED_SUCCESS", backfill
+    runs = sorted(backfill["runs"], key=lambda r: r["startTime"])
+    assert [r["status"] for r in runs] == ["SUCCESS", "SUCCESS"]
+    assert sorted(next(t["value"] for t in r["tags"] if t["key"] == "dagster/partition") for r in runs) == days
+    assert runs[0]["endTime"] <= runs[1]["startTime"]  # the run queue let one warehouse writer run at a time
+    # the marts BI reads are those of the last day, whichever day ran last
+    assert json.loads((warehouse / "current" / "publish.json").read_text())["as_of"] == last.isoformat()

@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 from laer.contract import ENTITIES
 from laer.ingest.loader import LEDGER, FileResult, load_landing
 from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
+from orchestration.calendar import DAILY
 from orchestration.settings import LaerSettings
 
 LEDGER_KEY = AssetKey(["raw", "_load_ledger"])
@@ -36,6 +37,7 @@ RAW_SPECS = [
     specs=RAW_SPECS,
     can_subset=True,
     name="landing_files",
+    **DAILY,
     retry_policy=RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL),
     pool="warehouse_writer",
 )

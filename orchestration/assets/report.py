@@ -3,6 +3,7 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from laer.report import write_report
+from orchestration.calendar import DAILY
 from orchestration.settings import LaerSettings
 
 
@@ -10,11 +11,13 @@ from orchestration.settings import LaerSettings
     key=AssetKey(["published", "leadership_report"]),
     deps=[AssetKey(["published", "marts"])],
     group_name="publish",
+    **DAILY,
     kinds={"html", "plotly"},
     description="Self-contained HTML report (headline KPIs, MRR bridge, trends, cohorts, LAER stages, funnel, "
                 "at-risk accounts, early warnings, renewals, data quality) under <warehouse>/reports/<as-of>/.",
 )
 def leadership_report(context: AssetExecutionContext, laer: LaerSettings) -> MaterializeResult:
+    laer = laer.for_run(context)
     path = write_report(laer.warehouse.root, as_of=laer.as_of_date)
     context.log.info(f"report written: {path}")
     return MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size})

@@ -13,6 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from orchestration.calendar import DAILY
 from orchestration.dbt_project import dbt_project, ensure_manifest
 from orchestration.settings import LaerSettings
 
@@ -53,6 +54,7 @@ translator = LaerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asse
     project=dbt_project,
     dagster_dbt_translator=translator,
     name="warehouse_models",
+    **DAILY,  # dagster-dbt's default backfill policy would build every day in one run
     pool="warehouse_writer",
     # data tests that only a change of SQL can fail (e.g. unique keys that dedupe_versions
     # guarantees), and those the engine's constraints enforce: CI runs them
@@ -69,6 +71,7 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: 
     at execution; ``macros/as_of.sql``) — so a daily run re-uses the last run's partial parse
     instead of parsing the whole project again.
     """
+    laer = laer.for_run(context)
     os.environ.update(laer.dbt_environment)
     # unit tests prove the SQL, not the data: CI runs them (tests/test_dbt_unit.py), refreshes skip them
     args = ["build", "--exclude-resource-type", "unit_test"]

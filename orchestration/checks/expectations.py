@@ -100,6 +100,7 @@ def to_check_result(name: str, asset: AssetKey, outcomes: Iterable[SuiteOutcome]
 def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDBResource,
          gx: GreatExpectationsResource, suites: list[SuiteSpec], docs: str, guards: bool) -> Iterator[AssetCheckResult]:
     selected = {(k.asset_key, k.name) for k in context.selected_asset_check_keys}
+    laer = laer.for_run(context)
     validator = gx.validator(laer.warehouse.data_docs / docs)
     previous = previous_row_counts(laer.warehouse.marts_db, PUBLISHED_MARTS) if guards else {}
     # every frame is queried here while the worker validates the ones before it; the

@@ -1,0 +1,167 @@
+"""The leadership e-mail: the last complete month's KPIs as the headline, the unfinished
+month beside them labelled "month to date", and two charts, all from the published marts.
+
+E-mail-safe HTML: tables and inline styles, no script, no stylesheet, images embedded as
+PNG parts referenced by ``cid:``. Every figure carries its exact value in ``data-value``
+(what tests compare with ``kpi_monthly``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from laer.delivery import charts
+from laer.headline import money, pct
+
+# key, label, kind: the last complete month
+MONTH_KPIS = (
+    ("mrr", "MRR", "money"), ("arr", "ARR", "money"), ("net_new_mrr", "Net new MRR", "money"),
+    ("nrr_ttm", "NRR (trailing 12 months)", "pct"), ("grr_ttm", "GRR (trailing 12 months)", "pct"),
+    ("logo_churn_rate", "Logo churn", "pct"), ("quick_ratio", "Quick ratio", "ratio"),
+    ("active_customers", "Active customers", "count"), ("new_customers", "New customers", "count"),
+    ("churned_customers", "Churned customers", "count"), ("at_risk_mrr", "At-risk MRR", "money"),
+    ("cac_payback_months", "CAC payback", "months"),
+)
+# the unfinished month: no ratio that needs a whole month (marts.md § v2, the unfinished month)
+TO_DATE_KPIS = (
+    ("mrr", "MRR", "money"), ("net_new_mrr", "Net new MRR", "money"), ("new_customers", "New customers", "count"),
+    ("churned_customers", "Churned customers", "count"), ("at_risk_mrr", "At-risk MRR", "money"),
+)
+TREND_MONTHS = 12
+
+
+def last_complete_month(as_of: dt.date) -> dt.date:
+    """The first day of the last month that ended on or before ``as_of``."""
+    first = as_of.replace(day=1)
+    if (as_of + dt.timedelta(days=1)).month != as_of.month:
+        return first
+    return (first - dt.timedelta(days=1)).replace(day=1)
+
+
+@dataclass(frozen=True)
+class Headline:
+    as_of: dt.date
+    month: dict[str, object] | None  # kpi_monthly of the last complete month
+    to_date: dict[str, object] | None  # kpi_monthly of the as-of month while it is unfinished
+    trend: pd.DataFrame  # kpi_monthly of up to TREND_MONTHS complete months, oldest first
+
+
+def load_headline(marts_db: Path) -> Headline:
+    with duckdb.connect(str(marts_db), read_only=True) as con:
+        as_of = dt.date.fromisoformat(str(con.execute("select as_of from main._publish_info").fetchone()[0]))
+        kpis = con.execute("select * from main.kpi_monthly where month <= ? order by month",
+                           [as_of.replace(day=1)]).df()
+    kpis["month"] = pd.to_datetime(kpis["month"]).dt.date
+    complete = last_complete_month(as_of)
+    done = kpis[kpis["month"] <= complete]
+    unfinished = kpis[kpis["month"] == as_of.replace(day=1)] if complete != as_of.replace(day=1) else kpis.iloc[0:0]
+    return Headline(as_of=as_of,
+                    month=done.iloc[-1].to_dict() if not done.empty and done.iloc[-1]["month"] == complete else None,
+                    to_date=unfinished.iloc[0].to_dict() if not unfinished.empty else None,
+                    trend=done.tail(TREND_MONTHS).reset_index(drop=True))
+
+
+def _shown(value: object, kind: str) -> str:
+    if value is None or pd.isna(value):  # type: ignore[arg-type]
+        return "n/a"
+    if kind == "money":
+        return money(value)  # type: ignore[arg-type]
+    if kind == "pct":
+        return pct(value)  # type: ignore[arg-type]
+    if kind == "ratio":
+        return f"{float(value):.2f}×"  # type: ignore[arg-type]
+    if kind == "months":
+        return f"{float(value):.1f} months"  # type: ignore[arg-type]
+    return f"{int(value):,}"  # type: ignore[call-overload]
+
+
+def _exact(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)  # type: ignore[arg-type]
+
+
+def _kpi_rows(row: dict[str, object], kpis: tuple[tuple[str, str, str], ...], period: str) -> str:
+    cells = []
+    for key, label, kind in kpis:
+        cells.append(
+            f'<tr><td style="padding:4px 12px 4px 0;color:#455a64;font-size:14px">{html.escape(label)}</td>'
+            f'<td style="padding:4px 0;font-size:14px;font-weight:bold;text-align:right" data-period="{period}" '
+            f'data-kpi="{key}" data-value="{html.escape(_exact(row.get(key)))}">{html.escape(_shown(row.get(key), kind))}'
+            f"</td></tr>")
+    return "".join(cells)
+
+
+def _month_label(month: object) -> str:
+    return pd.Timestamp(month).strftime("%B %Y")  # type: ignore[arg-type]
+
+
+def subject(headline: Headline) -> str:
+    if headline.month is None:
+        return f"LAER report as of {headline.as_of}: no complete month yet"
+    return (f"LAER report as of {headline.as_of}: MRR {money(headline.month['mrr'])} "  # type: ignore[arg-type]
+            f"({_month_label(headline.month['month'])})")
+
+
+CHARTS = (("mrr-movements", "MRR movements by month", charts.movements_png),
+          ("retention", "NRR and GRR, trailing 12 months", charts.retention_png))
+
+
+def leadership_email(marts_db: Path, recipients: tuple[str, ...], report: Path | None, report_url: str = "") -> EmailMessage:
+    """The e-mail of the marts published in ``marts_db``; the report attached, or linked
+    when ``report_url`` says where reports are served."""
+    h = load_headline(marts_db)
+    font = "font-family:Helvetica,Arial,sans-serif;color:#263238"
+    parts = [f'<div style="{font};max-width:680px">',
+             f'<h1 style="font-size:20px;margin:0 0 4px 0">LAER report as of {h.as_of}</h1>']
+    text = [f"LAER report as of {h.as_of}", ""]
+    if h.month is not None:
+        label = _month_label(h.month["month"])
+        parts += [f'<h2 style="font-size:16px;margin:16px 0 4px 0">{label}</h2>',
+                  f'<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">'
+                  f'{_kpi_rows(h.month, MONTH_KPIS, "month")}</table>']
+        text += [label] + [f"  {lbl}: {_shown(h.month.get(k), kind)}" for k, lbl, kind in MONTH_KPIS] + [""]
+    else:
+        parts.append('<p style="font-size:14px">No month is complete yet.</p>')
+    if h.to_date is not None:
+        label = f"{_month_label(h.to_date['month'])}, month to date (to {h.as_of})"
+        parts += [f'<h2 style="font-size:16px;margin:16px 0 4px 0">{html.escape(label)}</h2>',
+                  f'<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">'
+                  f'{_kpi_rows(h.to_date, TO_DATE_KPIS, "month_to_date")}</table>']
+        text += [label] + [f"  {lbl}: {_shown(h.to_date.get(k), kind)}" for k, lbl, kind in TO_DATE_KPIS] + [""]
+    images: list[tuple[str, bytes]] = []
+    if not h.trend.empty:
+        for name, alt, draw in CHARTS:
+            cid = make_msgid(idstring=name, domain="laer.local")
+            images.append((cid, draw(h.trend)))
+            parts.append(f'<p style="margin:16px 0 0 0"><img src="cid:{cid[1:-1]}" width="{charts.WIDTH}" '
+                         f'height="{charts.HEIGHT}" alt="{html.escape(alt)}" style="display:block;border:0"></p>')
+    if report_url:
+        link = f"{report_url.rstrip('/')}/{h.as_of}/index.html"
+        parts.append(f'<p style="font-size:14px"><a href="{html.escape(link)}">The full report</a></p>')
+        text.append(f"The full report: {link}")
+    elif report is not None:
+        parts.append('<p style="font-size:14px">The full report is attached (open it in a browser).</p>')
+        text.append("The full report is attached (open it in a browser).")
+    parts.append("</div>")
+
+    message = EmailMessage()
+    message["Subject"] = subject(h)
+    message["To"] = ", ".join(recipients)
+    message.set_content("\n".join(text))
+    message.add_alternative("<!DOCTYPE html><html><body>" + "".join(parts) + "</body></html>", subtype="html")
+    body = message.get_payload()[1]  # type: ignore[index]
+    for cid, png in images:
+        body.add_related(png, maintype="image", subtype="png", cid=cid)
+    if report is not None and not report_url:
+        # base64 of the file's bytes: the report arrives byte for byte (a text part's lines
+        # would be re-ended with CRLF on the way)
+        message.add_attachment(report.read_bytes(), maintype="text", subtype="html", params={"charset": "utf-8"},
+                               filename=f"laer-report-{h.as_of}.html")
+    return message
