@@ -17,7 +17,6 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from dagster import DagsterInstance
 
 from tests.conftest import ROOT, SMALL, copy_small
@@ -50,8 +49,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps({"query": query}).encode(),
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
+                                     data=json.dumps({"query": query, "variables": variables or {}}).encode(),
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
         body = json.loads(response.read())
@@ -90,14 +90,6 @@ def running_dagster(tmp_path: Path, landing: Path, warehouse: Path) -> Iterator[
                 proc.wait()
 
 
-@pytest.fixture()
-def dagster_ui(tmp_path: Path) -> Iterator[int]:
-    """The UI on an empty landing folder."""
-    (tmp_path / "landing").mkdir()
-    with running_dagster(tmp_path, tmp_path / "landing", tmp_path / "warehouse") as port:
-        yield port
-
-
 REPOSITORY = """{ repositoriesOrError { ... on RepositoryConnection { nodes {
   jobs { name } schedules { name cronSchedule } sensors { name }
 } } } }"""
@@ -105,10 +97,9 @@ CHECKS = """{ assetNodes { assetKey { path } assetChecksOrError { ... on AssetCh
 DAEMONS = """{ instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"""
 
 
-def test_the_dagster_ui_and_daemon_start_on_the_shipped_instance_and_list_the_project(dagster_ui) -> None:
+def _assert_lists_the_project(port: int) -> None:
     from orchestration.definitions import defs
 
-    port = dagster_ui
     (repo,) = graphql(port, REPOSITORY)["repositoriesOrError"]["nodes"]
     assert "refresh" in {j["name"] for j in repo["jobs"]}
     assert {s["name"] for s in repo["schedules"]} == {s.name for s in defs.schedules}
@@ -117,7 +108,7 @@ def test_the_dagster_ui_and_daemon_start_on_the_shipped_instance_and_list_the_pr
     listed = {("/".join(n["assetKey"]["path"]), c["name"]) for n in nodes for c in n["assetChecksOrError"]["checks"]}
     expected = {(k.asset_key.to_user_string(), k.name) for k in defs.resolve_asset_graph().asset_check_keys}
     assert listed == expected and len(expected) > 100
-    # the daemon runs the schedule, the sensor and the run queue
+    # the daemon runs the schedule, the sensors and the run queue
     deadline = time.monotonic() + 60
     while True:
         statuses = {d["daemonType"]: d["healthy"]
@@ -134,22 +125,14 @@ BACKFILL_STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: 
   status runs(limit: 10) { status startTime endTime tags { key value } } } } }"""
 
 
-def graphql_vars(port: int, query: str, variables: dict) -> dict:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql",
-                                     data=json.dumps({"query": query, "variables": variables}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        body = json.loads(response.read())
-    assert "errors" not in body, body
-    return body["data"]
-
-
-def test_a_backfill_launched_as_the_ui_does_runs_each_day_one_run_at_a_time(small_built: Path, tmp_path: Path) -> None:
+def test_the_ui_and_daemon_list_the_project_and_run_a_backfill_one_day_per_run(small_built: Path, tmp_path: Path) -> None:
     landing, warehouse = copy_small(small_built, tmp_path / "company")
     last = SMALL.end_date
     days = [(last - dt.timedelta(days=1)).isoformat(), last.isoformat()]
     with running_dagster(tmp_path, landing, warehouse) as port:
-        launched = graphql_vars(port, BACKFILL, {"params": {
+        _assert_lists_the_project(port)
+        # a backfill as the UI launches it (the job's partitions, "Launch backfill")
+        launched = graphql(port, BACKFILL, {"params": {
             "selector": {"partitionSetName": "refresh_partition_set",
                          "repositorySelector": {"repositoryName": "__repository__",
                                                 "repositoryLocationName": "orchestration.definitions"}},
@@ -157,7 +140,7 @@ def test_a_backfill_launched_as_the_ui_does_runs_each_day_one_run_at_a_time(smal
         assert launched["__typename"] == "LaunchBackfillSuccess", launched
         deadline = time.monotonic() + 600
         while True:
-            backfill = graphql_vars(port, BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
+            backfill = graphql(port, BACKFILL_STATUS, {"id": launched["backfillId"]})["partitionBackfillOrError"]
             if backfill["status"] not in ("REQUESTED", "IN_PROGRESS") or time.monotonic() > deadline:
                 break
             time.sleep(3)

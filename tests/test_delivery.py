@@ -3,9 +3,11 @@ digests, the data team's alerts, and a mail server that fails after the publish.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
+import os
 import re
 import shutil
 import socket
@@ -46,20 +48,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture()
-def smtp(monkeypatch) -> Iterator[Inbox]:
+MAIL_ENV = {"LAER_MAIL_FROM": "laer@company.example", "LAER_REPORT_TO": "ceo@company.example, cfo@company.example",
+            "LAER_ALERT_TO": "data-team@company.example"}
+LEADERSHIP = ["ceo@company.example", "cfo@company.example"]
+
+
+@contextlib.contextmanager
+def smtp_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
     """A real SMTP server (aiosmtpd) on localhost, and the environment that points laer at it."""
     inbox = Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     controller.start()
     monkeypatch.setenv("LAER_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
-    monkeypatch.setenv("LAER_MAIL_FROM", "laer@company.example")
-    monkeypatch.setenv("LAER_REPORT_TO", "ceo@company.example, cfo@company.example")
-    monkeypatch.setenv("LAER_ALERT_TO", "data-team@company.example")
+    for name, value in MAIL_ENV.items():
+        monkeypatch.setenv(name, value)
     try:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture()
+def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Inbox]:
+    with smtp_server(monkeypatch) as inbox:
+        yield inbox
 
 
 def html_part(message: EmailMessage) -> str:
@@ -75,23 +87,22 @@ MID_MONTH = "2024-08-20"
 
 
 @pytest.fixture(scope="module")
-def mid_month(small_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small company published as of the 20th of its last month (no mail configured)."""
+def mid_month(small_built: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
+    """The small company refreshed as of the 20th of its last month with mail configured:
+    (warehouse, what the SMTP server received)."""
     root = tmp_path_factory.mktemp("mid_month")
     shutil.copytree(small_built / "landing", root / "landing")
-    assert main(["refresh", "--landing", str(root / "landing"), "--warehouse", str(root / "warehouse"),
-                 "--as-of", MID_MONTH]) == 0
-    return root / "warehouse"
+    with pytest.MonkeyPatch.context() as monkeypatch, smtp_server(monkeypatch) as inbox:
+        assert main(["refresh", "--landing", str(root / "landing"), "--warehouse", str(root / "warehouse"),
+                     "--as-of", MID_MONTH]) == 0
+    return root / "warehouse", inbox.received
 
 
-def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(mid_month, smtp) -> None:
-    proc = subprocess.run([LAER, "report", "--warehouse", str(mid_month), "--send"], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "leadership e-mail sent to ceo@company.example, cfo@company.example"
-    ((rcpt, message),) = smtp.received
-    assert rcpt == ["ceo@company.example", "cfo@company.example"]
+def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(mid_month) -> None:
+    warehouse, received = mid_month
+    (message,) = [m for rcpt, m in received if rcpt == LEADERSHIP]
     assert message["From"] == "laer@company.example"
-    with duckdb.connect(str(mid_month / "marts.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
         kpis = {str(r["month"])[:10]: r for r in con.execute("select * from main.kpi_monthly").df().to_dict("records")}
     july, august = kpis["2024-07-01"], kpis["2024-08-01"]
     assert message["Subject"] == f"LAER report as of {MID_MONTH}: MRR {money(july['mrr'])} (July 2024)"
@@ -119,7 +130,16 @@ def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(
         assert f'<img src="cid:{cid}" width="640" height="300"' in body
     (report,) = [p for p in message.walk() if p.get_filename()]
     assert report.get_filename() == f"laer-report-{MID_MONTH}.html"
-    assert report.get_payload(decode=True) == (mid_month / "reports" / MID_MONTH / "index.html").read_bytes()
+    assert report.get_payload(decode=True) == (warehouse / "reports" / MID_MONTH / "index.html").read_bytes()
+
+
+def test_report_send_mails_the_published_headline_on_demand(mid_month, smtp) -> None:
+    warehouse, _ = mid_month
+    proc = subprocess.run([LAER, "report", "--warehouse", str(warehouse), "--send"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "leadership e-mail sent to ceo@company.example, cfo@company.example"
+    ((rcpt, message),) = smtp.received
+    assert rcpt == LEADERSHIP and message["Subject"].startswith(f"LAER report as of {MID_MONTH}: MRR ")
 
 
 def _hand_made_marts(path: Path) -> None:
@@ -175,20 +195,14 @@ def test_csm_digests_hold_exactly_the_new_warnings_red_turns_due_renewals_and_ov
     assert "<script" not in body and "Cora 6" in body and "never touched" in body
 
 
-def test_a_refresh_delivers_the_leadership_email_and_a_digest_to_each_csm_with_news(small_built, tmp_path, smtp) -> None:
-    landing, warehouse = copy_small(small_built, tmp_path / "company")
-    (landing / "crm/activities/zz_new.csv").write_text(
-        "activity_id,account_id,type,occurred_at\nact_new,acc_000001,call,2024-08-30T10:00:00Z\n")
-    assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse),
-                 "--as-of", SMALL.end_date.isoformat()]) == 0
+def test_a_refresh_sends_one_digest_to_each_csm_with_news_and_none_to_the_others(mid_month) -> None:
+    warehouse, received = mid_month
     with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
         staff = dict(con.execute("select user_id, email from staging.stg_crm__users").fetchall())
     _, digests = load_digests(warehouse / "marts.duckdb")
     with_news = {staff[c] for c, d in digests.items() if not d.is_empty}
-    leadership = [m for rcpt, m in smtp.received if rcpt == ["ceo@company.example", "cfo@company.example"]]
-    assert len(leadership) == 1 and leadership[0]["Subject"].startswith(f"LAER report as of {SMALL.end_date}: MRR ")
-    digest_to = sorted(rcpt[0] for rcpt, m in smtp.received if m["Subject"].startswith("Your accounts"))
-    assert digest_to == sorted(with_news) and len(digest_to) == len(smtp.received) - 1
+    digest_to = sorted(rcpt[0] for rcpt, m in received if m["Subject"].startswith("Your accounts"))
+    assert digest_to == sorted(with_news) and len(received) == len(digest_to) + 1  # and the leadership e-mail
     csms = {e for u, e in staff.items() if u.startswith("csm_")}
     assert csms - with_news, "every CSM had news: the case of a CSM who gets nothing is not shown"
 
@@ -263,10 +277,10 @@ def test_a_refused_mail_server_leaves_the_publish_and_fails_delivery_naming_the_
                          f"`laer report --warehouse {warehouse.resolve()} --send`")
 
 
-def test_without_mail_settings_nothing_is_sent_and_report_send_says_what_to_set(mid_month, monkeypatch) -> None:
-    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("LAER_")}
-    proc = subprocess.run([LAER, "report", "--warehouse", str(mid_month), "--send"], capture_output=True, text=True,
-                          env=env)
+def test_without_mail_settings_nothing_is_sent_and_report_send_says_what_to_set(mid_month) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LAER_")}
+    proc = subprocess.run([LAER, "report", "--warehouse", str(mid_month[0]), "--send"], capture_output=True,
+                          text=True, env=env)
     assert proc.returncode == 2
     assert proc.stdout.strip().splitlines()[-1] == (
         "nothing sent: set LAER_SMTP_URL, LAER_MAIL_FROM, LAER_REPORT_TO (see README, Delivery)")

@@ -73,17 +73,32 @@ def last_line(text: str) -> str:
     return text.strip().splitlines()[-1]
 
 
-def test_a_refresh_started_in_a_read_only_directory_publishes_and_creates_nothing_there(company, tmp_path) -> None:
+def test_a_refresh_from_a_read_only_directory_publishes_creates_nothing_there_and_prints_landing_paths(
+        company, tmp_path) -> None:
     landing, warehouse = company
-    deliver_activity(landing, "act_cwd")
+    (landing / "crm/activities/zz_quote.csv").write_text(
+        'activity_id,account_id,type,occurred_at\n"act_q,acc_000001,call,2024-08-20T10:00:00Z\n')
+    (landing / "crm/activities/zz_drift.csv").write_text(
+        "activity_id,account_id,type,occurred_at,channel\nact_d,acc_000001,call,2024-08-20T10:00:00Z,zoom\n")
+    (landing / "crm/notes").mkdir()
+    (landing / "crm/notes/n.csv").write_text("note_id\nn1\n")
     with read_only_folder(tmp_path / "cwd") as cwd:
         proc = subprocess.run(refresh_command(landing, warehouse), cwd=cwd, env=laer_env(),
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         assert list(cwd.iterdir()) == []
-    assert last_line(proc.stdout) == f"report written: {warehouse.resolve() / 'reports' / AS_OF / 'index.html'}"
+    out = proc.stdout
+    assert last_line(out) == f"report written: {warehouse.resolve() / 'reports' / AS_OF / 'index.html'}"
+    # quarantine reasons and warnings name files by their landing-relative path
+    reason = 'malformed csv file: Invalid Input Error: Error when sniffing file "crm/activities/zz_quote.csv".'
+    assert f"quarantined crm/activities/zz_quote.csv: {reason}" in out
+    assert "warning crm/activities/zz_drift.csv: schema drift: extra column(s) channel kept in raw" in out
+    assert "warning crm/notes/n.csv: not under a known <source>/<entity>/ folder; ignored" in out
     with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
         assert con.execute("select count(*) from main.kpi_monthly").fetchone() == (8,)
+        rows = con.execute("select path, reason from main.dq_quarantined_files").fetchall()
+    assert rows == [("crm/activities/zz_quote.csv", reason)]
+    assert str(landing) not in out and not any(str(landing) in r for _, r in rows)
 
 
 def test_a_read_only_warehouse_fails_at_once_with_the_cause_last(tmp_path, small_built) -> None:
@@ -218,25 +233,3 @@ def test_killing_only_the_refresh_process_leaves_no_child_behind(company) -> Non
     proc.wait()
     _wait_for(lambda: not [pid for pid, _ in processes_in_session(proc.pid) if pid in children], 10,
               f"the refresh's children to end: {children}")
-
-
-def test_quarantine_reasons_are_landing_relative_and_drift_and_ignored_files_are_printed(company, capsys) -> None:
-    from laer.cli import main
-
-    landing, warehouse = company
-    (landing / "crm/activities/zz_quote.csv").write_text(
-        'activity_id,account_id,type,occurred_at\n"act_q,acc_000001,call,2024-08-20T10:00:00Z\n')
-    (landing / "crm/activities/zz_drift.csv").write_text(
-        "activity_id,account_id,type,occurred_at,channel\nact_d,acc_000001,call,2024-08-20T10:00:00Z,zoom\n")
-    (landing / "crm/notes").mkdir()
-    (landing / "crm/notes/n.csv").write_text("note_id\nn1\n")
-    assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", AS_OF]) == 0
-    out = capsys.readouterr().out
-    reason = 'malformed csv file: Invalid Input Error: Error when sniffing file "crm/activities/zz_quote.csv".'
-    assert f"quarantined crm/activities/zz_quote.csv: {reason}" in out
-    assert "warning crm/activities/zz_drift.csv: schema drift: extra column(s) channel kept in raw" in out
-    assert "warning crm/notes/n.csv: not under a known <source>/<entity>/ folder; ignored" in out
-    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
-        rows = con.execute("select path, reason from main.dq_quarantined_files").fetchall()
-    assert rows == [("crm/activities/zz_quote.csv", reason)]
-    assert not any(str(landing) in r for _, r in rows)
