@@ -163,6 +163,11 @@ def test_usage_freshness_counts_whole_days_behind_the_as_of_date_and_blocks_afte
     assert [(o.severity, o.success) for o in stale.outcomes] == [(WARNING, False), (BLOCKING, False)]
     fresh = validator.validate(spec, con.execute(spec.query("2025-03-11")).fetchdf())  # 2 days behind 03-09
     assert fresh.passed and not fresh.warnings
+    # before usage ever delivered, freshness does not apply: no row, nothing fails
+    con.execute("delete from raw.usage__events")
+    never = con.execute(spec.query("2025-03-11")).fetchdf()
+    assert len(never) == 0
+    assert validator.validate(spec, never).passed
 
 
 def test_recent_events_read_only_rows_that_could_fail_and_fail_as_if_all_were_read(validator: Validator) -> None:

@@ -1,0 +1,67 @@
+"""Landing v2: every entity is optional. A company that delivers only CRM accounts and
+billing gets its revenue marts; the sources it never delivered are empty raw tables."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from laer.cli import main
+
+FILES = {
+    "crm/accounts/a.csv": "account_id,name,country,created_at,updated_at\n"
+                          "acc_a,Acme,US,2024-01-01T00:00:00Z,2024-01-01T00:00:00Z\n"
+                          "acc_b,Bolt,DE,2024-01-01T00:00:00Z,2024-01-01T00:00:00Z\n",
+    "billing/customers/c.csv": "customer_id,account_id,currency,created_at,updated_at\n"
+                               "cus_a,acc_a,usd,2024-01-05T00:00:00Z,2024-01-05T00:00:00Z\n"
+                               "cus_b,acc_b,eur,2024-01-20T00:00:00Z,2024-01-20T00:00:00Z\n",
+    "billing/plans/p.csv": "plan_id,product,plan_name,billing_interval,interval_count,unit_amount,currency,updated_at\n"
+                           "team-monthly-usd,platform,Team,month,1,10000,usd,2024-01-01T00:00:00Z\n"
+                           "team-yearly-eur,platform,Team,year,1,120000,eur,2024-01-01T00:00:00Z\n",
+    "billing/subscriptions/s.csv": "subscription_id,customer_id,status,created_at,updated_at\n"
+                                   "sub_a,cus_a,active,2024-01-10T00:00:00Z,2024-03-15T00:00:00Z\n"
+                                   "sub_b,cus_b,active,2024-02-01T00:00:00Z,2024-02-01T00:00:00Z\n",
+    # acc_a: 2 seats at $100 from 10 January, 3 seats from 15 March; acc_b: one yearly seat,
+    # €1,200 a year less 10 %, from 1 February
+    "billing/subscription_items/i.csv":
+        "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
+        "si_a1,sub_a,team-monthly-usd,2,0,2024-01-10T00:00:00Z,2024-03-15T00:00:00Z,2024-03-15T00:00:00Z\n"
+        "si_a2,sub_a,team-monthly-usd,3,0,2024-03-15T00:00:00Z,,2024-03-15T00:00:00Z\n"
+        "si_b1,sub_b,team-yearly-eur,1,10,2024-02-01T00:00:00Z,,2024-02-01T00:00:00Z\n",
+    "billing/fx_rates/r.csv": "rate_date,currency,usd_per_unit\n2024-01-01,EUR,1.10\n",
+}
+
+
+def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path) -> None:
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    for rel, text in FILES.items():
+        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
+        (landing / rel).write_text(text)
+    assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2024-03-31"]) == 0
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        facts = con.execute("select account_id, cast(month as varchar), mrr, movement from main.fct_mrr_monthly "
+                            "order by account_id, month").fetchall()
+        kpis = con.execute("select cast(month as varchar), mrr, arr, active_customers, new_mrr, expansion_mrr, "
+                           "net_new_mrr, new_customers from main.kpi_monthly order by month").fetchall()
+        events = con.execute("select count(*) from main.early_warnings").fetchone()
+    # acc_a: 2 × $100 = $200 from January, 3 × $100 = $300 at the end of March;
+    # acc_b: €1,200 ÷ 12 × 0.9 = €90 × 1.10 $/€ = $99.00 from February
+    assert facts == [
+        ("acc_a", "2024-01-01", Decimal("200.00"), "new"),
+        ("acc_a", "2024-02-01", Decimal("200.00"), "flat"),
+        ("acc_a", "2024-03-01", Decimal("300.00"), "expansion"),
+        ("acc_b", "2024-02-01", Decimal("99.00"), "new"),
+        ("acc_b", "2024-03-01", Decimal("99.00"), "flat"),
+    ]
+    assert [(m, float(mrr), float(arr), n, float(new), float(exp), float(net), nc)
+            for m, mrr, arr, n, new, exp, net, nc in kpis] == [
+        ("2024-01-01", 200.0, 2400.0, 1, 200.0, 0.0, 200.0, 1),
+        ("2024-02-01", 299.0, 3588.0, 2, 99.0, 0.0, 99.0, 1),
+        ("2024-03-01", 399.0, 4788.0, 2, 0.0, 100.0, 100.0, 0),
+    ]
+    assert events == (0,)  # no usage delivered: no early warning
+    with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
+        never = con.execute("select count(*) from raw.usage__events").fetchone()
+    assert never == (0,)  # the raw table exists, empty, until usage delivers
