@@ -6,8 +6,9 @@ import argparse
 import datetime as dt
 import os
 import shutil
+from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -28,10 +29,44 @@ def _date(text: str) -> dt.date:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
     return value
+
+
+DEMO_MARKER = ".laer-demo"
+
+
+class LaerParser(argparse.ArgumentParser):
+    """Bad arguments: one line naming the command and what is wrong, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Each option's default after its help (unless it has none or says its own); the
+    example in the epilog kept as written."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "default" in text or not action.option_strings:
+            return text
+        return f"{text} (default: %(default)s)"
+
+
+def _folder(path: str, what: str) -> Path | str:
+    """``path`` as a folder that exists, or the one line that says why it is not one."""
+    p = Path(path)
+    if p.is_file():
+        return f"{what} {p} is a file, not a folder"
+    if not p.is_dir():
+        return f"{what} {p} does not exist"
+    return p
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -43,6 +78,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         console.print(f"[red]{out} is not empty[/red]: pass --force to overwrite it")
         return 2
     if out.exists() and args.force:
+        console.print(f"--force: removing {sum(1 for p in out.rglob('*') if p.is_file()):,} file(s) in {out}")
         shutil.rmtree(out)
     with Progress(TextColumn("[bold]generate[/bold] {task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=True) as progress:
@@ -125,17 +161,17 @@ def _print_outcome(outcome: RefreshOutcome) -> int:
 
 
 def cmd_refresh(args: argparse.Namespace) -> int:
-    landing = Path(args.landing)
-    if not landing.is_dir():
-        console.print(f"[red]landing folder {landing} does not exist[/red]")
+    landing = _folder(args.landing, "--landing")
+    if isinstance(landing, str):
+        console.print(f"[red]{landing}[/red]")
         return 2
     return _refresh(landing, Path(args.warehouse), [args.as_of.isoformat() if args.as_of else None])
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    landing = Path(args.landing)
-    if not landing.is_dir():
-        console.print(f"[red]landing folder {landing} does not exist[/red]")
+    landing = _folder(args.landing, "--landing")
+    if isinstance(landing, str):
+        console.print(f"[red]{landing}[/red]")
         return 2
     if args.to < args.from_:
         console.print(f"[red]--to {args.to} is before --from {args.from_}[/red]")
@@ -145,12 +181,20 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from laer.paths import Warehouse
+    from laer.publish import published_as_of
     from laer.report import write_report
 
     if not (Path(args.warehouse) / "marts.duckdb").exists():
         console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
         return 2
-
+    published = published_as_of(Warehouse(Path(args.warehouse).resolve()))
+    if args.as_of and published and args.as_of.isoformat() != published:
+        # a report says "as of D" only over the marts of D
+        console.print(f"[red]the published marts are as of {published}[/red]: a report as of {args.as_of} needs "
+                      f"marts as of that day (laer refresh --as-of {args.as_of}); laer report without --as-of "
+                      f"reports {published}")
+        return 2
     path = write_report(Path(args.warehouse), as_of=args.as_of.isoformat() if args.as_of else None)
     console.print(f"report written: {path}")
     return _send_leadership_email(Path(args.warehouse), path) if args.send else 0
@@ -180,9 +224,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     root = Path(args.dir).resolve()
     landing, warehouse = root / "landing", root / "warehouse"
-    for p in (landing, warehouse):
-        if p.exists():
-            shutil.rmtree(p)
+    marker = root / DEMO_MARKER
+    earlier = [p for p in (landing, warehouse) if p.exists()]
+    if earlier and not marker.exists():  # delete only what an earlier demo made
+        console.print(f"[red]{root} already holds {' and '.join(p.name + '/' for p in earlier)}, not made by "
+                      f"laer demo[/red]: choose another --dir (or delete them yourself)")
+        return 2
+    if earlier:
+        console.print(f"replacing the earlier demo in {root} (landing/, warehouse/)")
+    for p in earlier:
+        shutil.rmtree(p)
+    root.mkdir(parents=True, exist_ok=True)
+    marker.write_text("landing/ and warehouse/ here were made by laer demo, which replaces them on its next run\n")
     cfg = CompanyConfig(customers=args.customers, months=args.months, seed=args.seed)
     with console.status(f"generating the demo company ({cfg.customers:,} customers, {cfg.months} months)"):
         summary = generate(cfg, landing)
@@ -245,55 +298,74 @@ def cmd_spark_compare(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="laer", description="SaaS lifecycle (LAER) warehouse.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = LaerParser(prog="laer", description="SaaS lifecycle (LAER) warehouse.", formatter_class=_HelpFormatter,
+                        epilog="example:\n  laer demo\n  laer refresh --landing exports --warehouse warehouse")
+    parser.add_argument("--version", action="version", version=f"laer {version('laer-warehouse')}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("demo", help="generate the demo company, refresh, report and print the headline KPIs")
-    p.add_argument("--dir", default=os.environ.get("LAER_DEMO_DIR", "demo"), help="folder for landing/ and warehouse/ (default: ./demo)")
-    p.add_argument("--customers", type=_positive, default=2000)
-    p.add_argument("--months", type=_positive, default=36)
-    p.add_argument("--seed", type=int, default=42)
+    def command(name: str, summary: str, example: str, **kwargs: object) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=summary, description=summary, formatter_class=_HelpFormatter,
+                              epilog=f"example:\n  {example}", **kwargs)  # type: ignore[arg-type]
+
+    p = command("demo", "generate the demo company, refresh, report and print the headline KPIs",
+                "laer demo --customers 500 --months 24")
+    p.add_argument("--dir", default=os.environ.get("LAER_DEMO_DIR", "demo"),
+                   help="folder for landing/ and warehouse/ (LAER_DEMO_DIR)")
+    p.add_argument("--customers", type=_positive, default=2000, help="customers of the demo company")
+    p.add_argument("--months", type=_positive, default=36, help="months of history")
+    p.add_argument("--seed", type=int, default=42, help="random seed (the same seed, the same company)")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("generate", help="write a deterministic synthetic SaaS company in landing contract v1")
+    p = command("generate", "write a deterministic synthetic SaaS company in the landing contract",
+                "laer generate --out exports --customers 200 --months 12")
     p.add_argument("--out", required=True, help="landing folder to write")
-    p.add_argument("--customers", type=_positive, default=2000)
-    p.add_argument("--months", type=_positive, default=36)
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--customers", type=_positive, default=2000, help="customers of the company")
+    p.add_argument("--months", type=_positive, default=36, help="months of history")
+    p.add_argument("--seed", type=int, default=42, help="random seed (the same seed, the same files)")
     p.add_argument("--start", type=_date, default=None, help="first day (default: so that the data ends today)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty --out folder")
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("refresh", help="load new landing files, build, validate, publish")
-    p.add_argument("--landing", required=True)
-    p.add_argument("--warehouse", required=True)
+    p = command("refresh", "load new landing files, build, validate, publish",
+                "laer refresh --landing exports --warehouse warehouse --as-of 2026-12-06")
+    p.add_argument("--landing", required=True, help="the landing folder (landing contract)")
+    p.add_argument("--warehouse", required=True, help="the warehouse folder (created if missing)")
     p.add_argument("--as-of", type=_date, default=None, help="fixes 'today' (default: the current date)")
     p.set_defaults(func=cmd_refresh)
 
-    p = sub.add_parser("backfill", help="refresh as of every day from --from to --to, in order (what a Dagster "
-                                        "backfill of the refresh's daily partitions does)")
-    p.add_argument("--landing", required=True)
-    p.add_argument("--warehouse", required=True)
+    p = command("backfill", "refresh as of every day from --from to --to, in order (as a Dagster backfill of "
+                            "the refresh's daily partitions)",
+                "laer backfill --landing exports --warehouse warehouse --from 2026-11-01 --to 2026-11-30")
+    p.add_argument("--landing", required=True, help="the landing folder (landing contract)")
+    p.add_argument("--warehouse", required=True, help="the warehouse folder (created if missing)")
     p.add_argument("--from", dest="from_", type=_date, required=True, help="first day (YYYY-MM-DD)")
     p.add_argument("--to", type=_date, required=True, help="last day (YYYY-MM-DD)")
     p.set_defaults(func=cmd_backfill)
 
-    p = sub.add_parser("report", help="write the leadership report from the published marts")
-    p.add_argument("--warehouse", required=True)
-    p.add_argument("--as-of", type=_date, default=None)
+    p = command("report", "write the leadership report from the published marts",
+                "laer report --warehouse warehouse --send")
+    p.add_argument("--warehouse", required=True, help="the warehouse folder of laer refresh")
+    p.add_argument("--as-of", type=_date, default=None,
+                   help="refuse unless the published marts are as of this day (default: their day)")
     p.add_argument("--send", action="store_true",
                    help="also e-mail the published marts' headline to LAER_REPORT_TO (LAER_SMTP_URL, LAER_MAIL_FROM)")
     p.set_defaults(func=cmd_report)
 
-    spark = sub.add_parser("spark", help="run the same dbt project on Spark (needs `pip install -e .[spark]` and Java)")
-    spark_sub = spark.add_subparsers(dest="spark_command", required=True)
-    p = spark_sub.add_parser("build", help="load new landing files into Spark's raw database, then dbt build there")
-    p.add_argument("--landing", required=True)
+    spark = command("spark", "run the same dbt project on Spark (needs `pip install -e .[spark]` and Java)",
+                    "laer spark build --landing exports --warehouse spark_warehouse")
+    spark_sub = spark.add_subparsers(dest="spark_command", required=True, metavar="COMMAND")
+    p = spark_sub.add_parser("build", help="load new landing files into Spark's raw database, then dbt build there",
+                             formatter_class=_HelpFormatter,
+                             epilog="example:\n  laer spark build --landing exports --warehouse spark_warehouse")
+    p.add_argument("--landing", required=True, help="the landing folder (landing contract)")
     p.add_argument("--warehouse", required=True, help="Spark keeps its tables and metastore in WAREHOUSE/spark")
     p.add_argument("--as-of", type=_date, default=None, help="fixes 'today' (default: the current date)")
     p.add_argument("--unit-tests", action="store_true", help="also run the dbt unit tests on Spark")
     p.set_defaults(func=cmd_spark_build)
-    p = spark_sub.add_parser("compare", help="compare the Spark marts with a DuckDB file, row for row")
+    p = spark_sub.add_parser("compare", help="compare the Spark marts with a DuckDB file, row for row",
+                             formatter_class=_HelpFormatter,
+                             epilog="example:\n  laer spark compare --warehouse spark_warehouse "
+                                    "--duckdb warehouse/marts.duckdb")
     p.add_argument("--warehouse", required=True, help="the --warehouse of `laer spark build`")
     p.add_argument("--duckdb", required=True, help="a published marts.duckdb (the --warehouse of `laer refresh` + /marts.duckdb)")
     p.add_argument("--mart", action="append", help="only this mart (repeatable; default: every published mart)")

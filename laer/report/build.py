@@ -116,6 +116,8 @@ def write_report(warehouse_dir: Path, as_of: str | None = None) -> Path:
     tmp.write_text(render(data), encoding="utf-8")
     os.replace(tmp, out_dir / "index.html")
     link = wh.reports / "latest"
+    if link.is_symlink() and os.readlink(link) > data.as_of:
+        return out_dir / "index.html"  # an older report never moves latest
     tmp_link = wh.reports / f".latest.{uuid.uuid4().hex}"
     os.symlink(data.as_of, tmp_link)
     os.replace(tmp_link, link)
