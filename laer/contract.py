@@ -28,6 +28,8 @@ class Column:
     enum: tuple[str, ...] = ()
     # lower-case the value before comparing with ``enum`` (currencies)
     case_insensitive: bool = False
+    # an amount of money in minor units: an integer under MONEY_LIMIT in size
+    money: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,16 @@ def c(name: str, type_: ColType = S, *, req: bool = False, enum: tuple[str, ...]
     return Column(name, type_, req, enum, ci)
 
 
+# Money in minor units beyond this (10^13 major units) is no real amount, and would overflow
+# the warehouse's money type (decimal(18,2) after conversion): the file is rejected at load.
+MONEY_LIMIT = 10**15
+
+
+def m(name: str, *, req: bool = False) -> Column:
+    """An amount of money in minor units (cents)."""
+    return Column(name, ColType.INT, req, money=True)
+
+
 LEAD_SOURCES = ("paid_ads", "content", "event", "referral", "organic", "outbound")
 LEAD_STATUSES = ("new", "working", "qualified", "converted", "disqualified")
 OPPORTUNITY_TYPES = ("new_business", "expansion", "renewal")
@@ -108,7 +120,7 @@ ENTITIES: tuple[Entity, ...] = (
     )),
     Entity("crm", "opportunities", "opportunity_id", (
         c("opportunity_id", req=True), c("account_id", req=True),
-        c("type", req=True, enum=OPPORTUNITY_TYPES), c("stage", req=True), c("amount", INT), CUR,
+        c("type", req=True, enum=OPPORTUNITY_TYPES), c("stage", req=True), m("amount"), CUR,
         c("close_date", D), c("owner_id"), c("created_at", T, req=True), c("updated_at", T, req=True),
         c("is_deleted", B),
     )),
@@ -138,7 +150,7 @@ ENTITIES: tuple[Entity, ...] = (
     Entity("billing", "plans", "plan_id", (
         c("plan_id", req=True), c("product", req=True), c("plan_name", req=True),
         c("billing_interval", req=True, enum=BILLING_INTERVALS), c("interval_count", INT, req=True),
-        c("unit_amount", INT, req=True), CUR_REQ, c("is_free", B), c("updated_at", T, req=True),
+        m("unit_amount", req=True), CUR_REQ, c("is_free", B), c("updated_at", T, req=True),
     )),
     Entity("billing", "subscriptions", "subscription_id", (
         c("subscription_id", req=True), c("customer_id", req=True),
@@ -154,23 +166,23 @@ ENTITIES: tuple[Entity, ...] = (
     )),
     Entity("billing", "invoices", "invoice_id", (
         c("invoice_id", req=True), c("customer_id", req=True), c("subscription_id"),
-        c("status", req=True, enum=INVOICE_STATUSES), CUR_REQ, c("subtotal", INT, req=True),
-        c("discount", INT), c("tax", INT), c("total", INT, req=True), c("amount_paid", INT),
+        c("status", req=True, enum=INVOICE_STATUSES), CUR_REQ, m("subtotal", req=True),
+        m("discount"), m("tax"), m("total", req=True), m("amount_paid"),
         c("period_start", T), c("period_end", T), c("created_at", T, req=True), c("paid_at", T),
         c("updated_at", T, req=True),
     )),
     Entity("billing", "invoice_lines", "invoice_line_id", (
         c("invoice_line_id", req=True), c("invoice_id", req=True), c("subscription_item_id"),
-        c("plan_id"), c("line_type", req=True, enum=LINE_TYPES), c("amount", INT, req=True), CUR_REQ,
+        c("plan_id"), c("line_type", req=True, enum=LINE_TYPES), m("amount", req=True), CUR_REQ,
         c("quantity", INT), c("period_start", T), c("period_end", T),
     ), version_column=None),
     Entity("billing", "payments", "payment_id", (
         c("payment_id", req=True), c("invoice_id"), c("customer_id", req=True),
-        c("amount", INT, req=True), CUR_REQ, c("status", req=True, enum=PAYMENT_STATUSES),
+        m("amount", req=True), CUR_REQ, c("status", req=True, enum=PAYMENT_STATUSES),
         c("created_at", T, req=True), c("failure_reason"),
     ), version_column=None),
     Entity("billing", "refunds", "refund_id", (
-        c("refund_id", req=True), c("payment_id", req=True), c("amount", INT, req=True), CUR_REQ,
+        c("refund_id", req=True), c("payment_id", req=True), m("amount", req=True), CUR_REQ,
         c("reason"), c("created_at", T, req=True),
     ), version_column=None),
     Entity("billing", "fx_rates", "rate_date,currency", (
@@ -189,7 +201,7 @@ ENTITIES: tuple[Entity, ...] = (
     # ------------------------------------------------------------ finance
     Entity("finance", "marketing_spend", "month,channel", (
         c("month", D, req=True), c("channel", req=True, enum=LEAD_SOURCES),
-        c("amount", INT, req=True), CUR_REQ,
+        m("amount", req=True), CUR_REQ,
     ), version_column=None),
 )
 

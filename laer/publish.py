@@ -59,6 +59,11 @@ class PublishResult:
     row_counts: dict[str, int]
 
 
+def _lit(path: Path) -> str:
+    """A path as a SQL string literal (a warehouse folder may be named "o'brien wh")."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _relink(link: Path, target: str) -> None:
     """Point ``link`` at ``target`` atomically (create a temp link, rename over)."""
     tmp = link.with_name(f".{link.name}.{uuid.uuid4().hex}")
@@ -125,14 +130,14 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
         # marts are unordered tables: the Parquet writer need not keep the scan's row order
         # (a quarter faster on the account-day marts)
         con.execute("set preserve_insertion_order = false")
-        con.execute(f"attach '{wh.db}' as warehouse (read_only)")
+        con.execute(f"attach {_lit(wh.db)} as warehouse (read_only)")
         marts = _tables(con, "warehouse", PUBLISHED_SCHEMA)
         incremental = previous is not None and (previous / "marts.duckdb").exists() and _has_pending(con)
         if incremental:
             shutil.copyfile(previous / "marts.duckdb", target)  # type: ignore[operator]
-            con.execute(f"attach '{target}' as published")
+            con.execute(f"attach {_lit(target)} as published")
         else:
-            con.execute(f"attach '{target}' as published (storage_version '{BI_STORAGE_VERSION}')")
+            con.execute(f"attach {_lit(target)} as published (storage_version '{BI_STORAGE_VERSION}')")
         kept = set(_tables(con, "published", "main")) if incremental else set()
         for mart in marts:
             source = f'warehouse.{PUBLISHED_SCHEMA}."{mart}"'
@@ -167,7 +172,7 @@ def _write_parquet(con: duckdb.DuckDBPyConnection, mart: str, source: str, path:
                     f'(select distinct "{column}" from {source} where "{column}" is not null)')
         replaced.append(f'"{column}"::{enum} as "{column}"')
     select = f"select * replace ({', '.join(replaced)})" if replaced else "select *"
-    con.execute(f"copy ({select} from {source}) to '{path}' (format parquet, compression zstd)")
+    con.execute(f"copy ({select} from {source}) to {_lit(path)} (format parquet, compression zstd)")
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:

@@ -101,7 +101,7 @@ def test_unparseable_timestamp_names_row_column_and_count(landing: Path, con) ->
           + "p2,platform,Growth,month,1,4900,usd,false,yesterday\n"
           + "p3,platform,Growth,month,1,4900,usd,false,2024-13-45T10:00:00Z\n")
     (q,) = load_landing(con, landing).quarantined
-    assert q.message == ("row 2 (line 3), column updated_at: value 'yesterday' is not an ISO-8601 timestamp; "
+    assert q.message == ("row 2 (line 3), column updated_at: the value is not an ISO-8601 timestamp; "
                          "2 row(s) bad in this column")
     assert (q.column, q.row, q.bad_rows) == ("updated_at", 2, 2)
     # the raw table exists from the first load (every entity is optional), and nothing is in it
@@ -111,7 +111,7 @@ def test_unparseable_timestamp_names_row_column_and_count(landing: Path, con) ->
 def test_non_integer_money_is_rejected_not_rounded(landing: Path, con) -> None:
     write(landing, "billing/plans/1.csv", PLANS_HEADER + "p1,platform,Growth,month,1,49.99,usd,false,2024-01-01T10:00:00Z\n")
     (q,) = load_landing(con, landing).quarantined
-    assert q.message == "row 1 (line 2), column unit_amount: value '49.99' is not an integer; 1 row(s) bad in this column"
+    assert q.message == "row 1 (line 2), column unit_amount: the value is not an amount in minor units (a whole number of cents under 10^15); 1 row(s) bad in this column"
 
 
 def test_empty_file_is_quarantined_and_header_only_file_loads_zero_rows(landing: Path, con) -> None:
@@ -165,7 +165,7 @@ def test_parquet_with_null_in_required_column_is_quarantined(landing: Path, con)
     p.parent.mkdir(parents=True)
     pq.write_table(table, p)
     (q,) = load_landing(con, landing).quarantined
-    assert q.message == "row 2, column event_id: value null is required but empty; 1 row(s) bad in this column"
+    assert q.message == "row 2, column event_id: the value is required but empty; 1 row(s) bad in this column"
 
 
 def test_extra_column_is_kept_and_reported(landing: Path, con) -> None:
@@ -345,7 +345,8 @@ def test_json_lines_files_load_together_and_odd_ones_alone(landing: Path, con) -
         ("b.jsonl", "quarantined", 2, []), ("c.jsonl", "loaded", 3, ["schema drift: extra column(s) note kept in raw"]),
         ("d.jsonl", "quarantined", 4, []), ("e.jsonl", "quarantined", 5, [])]
     assert [q.message for q in report.quarantined] == [
-        "row 2, column amount: value '1.5' is not an integer; 1 row(s) bad in this column",
+        "row 2, column amount: the value is not an amount in minor units (a whole number of cents under 10^15); "
+        "1 row(s) bad in this column",
         "malformed JSON Lines: line 2 is not a JSON object", "empty file: no records"]
     assert ledger(con) == [(1, "billing/invoice_lines/a.jsonl", "loaded", 2, None, None, None),
                            (2, "billing/invoice_lines/b.jsonl", "quarantined", None, "amount", 2, 1),
@@ -387,3 +388,84 @@ def test_every_raw_table_of_the_contract_exists_empty_before_its_entity_delivers
     assert counts == {e.table: (1 if e.table == "crm__users" else 0) for e in ENTITIES}
     assert rows(con, "select user_id, email, role from raw.crm__users") == [
         ("csm_001", "Ana.Silva@Company.example", "csm")]
+
+
+ACTIVITIES = "activity_id,account_id,type,occurred_at\n"
+GOOD_ROW = "act_ok,acc_1,call,2024-01-01T00:00:00Z\n"
+BAD_FILES = {
+    "unbalanced quote": ("crm/activities/b.csv", ACTIVITIES.encode() + b'"act_q,acc_1,call,2024-01-01T00:00:00Z\n',
+                         'malformed csv file: line 2: a quoted field is never closed (an unbalanced " quote) and '
+                         "runs to the end of the file"),
+    "latin-1": ("crm/activities/b.csv", ACTIVITIES.encode() + "act_l,acc_1,caf\u00e9,2024-01-01T00:00:00Z\n".encode("latin-1"),
+                "malformed csv file: line 2, byte 16 of the line is not UTF-8: the contract requires UTF-8 "
+                "(was it exported as Latin-1 or Windows-1252?)"),
+    "a field too many": ("crm/activities/b.csv", (ACTIVITIES + "act_f,acc_1,call,2024-01-01T00:00:00Z,extra\n").encode(),
+                         "malformed csv file: line 2 has 5 field(s) where the header has 4 (a comma inside an "
+                         "unquoted value?)"),
+    "truncated gzip": ("crm/activities/b.csv.gz", gzip.compress((ACTIVITIES + GOOD_ROW * 50).encode())[:-30],
+                       "malformed csv file: the csv.gz file is truncated: its gzip stream ends early"),
+    "bad JSON on line 2": ("billing/payments/b.jsonl",
+                           b'{"payment_id":"p1","customer_id":"c1","amount":1,"currency":"usd","status":"failed",'
+                           b'"created_at":"2024-01-01T00:00:00Z"}\n{"payment_id": oops}\n',
+                           "malformed jsonl file: line 2 is not valid JSON (Expecting value at character 16)"),
+    "a column named twice": ("crm/activities/b.csv", b"activity_id,account_id,type,Type,occurred_at\n"
+                                                     b"act_d,acc_1,call,meeting,2024-01-01T00:00:00Z\n",
+                             "line 1 (the header) names column(s) type more than once: which one is meant is unclear"),
+    "no header row": ("crm/contacts/b.csv", b"con_1,acc_1,ines.jensen89@mail.example,Ines,Jensen,CEO,"
+                                            b"2024-01-01T00:00:00Z,2024-01-01T00:00:00Z\n",
+                      "line 1 names none of the columns of crm/contacts (required: contact_id, account_id, "
+                      "created_at, updated_at): is the header row missing?"),
+    "a glob in the name": ("crm/activities/*.csv", (ACTIVITIES + "act_g,acc_1,call,2024-01-01T00:00:00Z\n").encode(),
+                           "the path holds *, which the reader would expand as a file pattern: rename the file "
+                           "(or folder) without them"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_a_bad_file_is_quarantined_with_its_line_and_no_value_and_loses_nothing(case: str, landing: Path, con) -> None:
+    write(landing, "crm/activities/a_good.csv", ACTIVITIES + GOOD_ROW)
+    load_landing(con, landing)
+    rel, content, reason = BAD_FILES[case]
+    write(landing, rel, content)
+    (q,) = load_landing(con, landing).quarantined
+    assert (q.relpath, q.message) == (rel, reason)
+    assert "ines" not in q.message and "@" not in q.message
+    # what was loaded before is all there is, and the ledger says why the file was set aside
+    assert rows(con, "select activity_id from raw.crm__activities") == [("act_ok",)]
+    assert rows(con, f"select path, status, message from {LEDGER} where path = '{rel}'") == [(rel, "quarantined", reason)]
+
+
+def test_symbolic_links_are_not_followed(landing: Path, con, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.csv"
+    outside.write_text(ACTIVITIES + GOOD_ROW)
+    (landing / "crm/activities").mkdir(parents=True)
+    (landing / "crm/activities/link.csv").symlink_to(outside)
+    (landing / "crm/activities/passwd.csv").symlink_to("/etc/passwd")
+    report = load_landing(con, landing)
+    assert report.results == []
+    assert report.warnings == ["crm/activities/link.csv: a symbolic link; not followed (deliver the file itself)",
+                               "crm/activities/passwd.csv: a symbolic link; not followed (deliver the file itself)"]
+    assert rows(con, f"select count(*) from {LEDGER}") == [(0,)]
+
+
+def test_a_file_named_like_a_pattern_does_not_read_its_siblings(landing: Path, con) -> None:
+    for name in ("a.csv", "b.csv"):
+        write(landing, f"crm/activities/{name}", ACTIVITIES + f"act_{name[0]},acc_1,call,2024-01-01T00:00:00Z\n")
+    write(landing, "crm/activities/[ab].csv", ACTIVITIES + "act_x,acc_1,call,2024-01-01T00:00:00Z\n")
+    report = load_landing(con, landing)
+    assert sorted((r.relpath, r.status) for r in report.results) == [
+        ("crm/activities/[ab].csv", "quarantined"), ("crm/activities/a.csv", "loaded"), ("crm/activities/b.csv", "loaded")]
+    assert rows(con, "select activity_id from raw.crm__activities order by 1") == [("act_a",), ("act_b",)]
+
+
+def test_money_beyond_what_the_warehouse_holds_is_rejected_at_load(landing: Path, con) -> None:
+    header = "payment_id,customer_id,amount,currency,status,created_at\n"
+    write(landing, "billing/payments/a.csv", header + "p1,c1,999999999999999,usd,succeeded,2024-01-01T00:00:00Z\n")
+    write(landing, "billing/payments/b.csv", header + "p2,c1,9223372036854775807,usd,succeeded,2024-01-01T00:00:00Z\n")
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status) for r in report.results] == [("billing/payments/a.csv", "loaded"),
+                                                               ("billing/payments/b.csv", "quarantined")]
+    assert report.quarantined[0].message == (
+        "row 1 (line 2), column amount: the value is not an amount in minor units (a whole number of cents under "
+        "10^15); 1 row(s) bad in this column")
+    assert rows(con, "select payment_id, amount from raw.billing__payments") == [("p1", 999999999999999)]

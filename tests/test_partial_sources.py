@@ -35,7 +35,8 @@ FILES = {
 
 
 def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path) -> None:
-    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    # folders as people name them: a quote and spaces go into no SQL unescaped
+    landing, warehouse = tmp_path / "our exports", tmp_path / "o'brien wh"
     for rel, text in FILES.items():
         (landing / rel).parent.mkdir(parents=True, exist_ok=True)
         (landing / rel).write_text(text)

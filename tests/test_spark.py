@@ -127,7 +127,7 @@ def test_spark_loader_quarantines_a_bad_file_names_row_and_column_and_skips_seen
                                                    for p in (landing / "finance" / "marketing_spend").iterdir()}
     [bad] = report.quarantined
     assert (bad.relpath, bad.column, bad.row, bad.bad_rows) == ("crm/accounts/extra_2.csv", "employee_count", 2, 1)
-    assert bad.message.startswith("row 2 (line 3), column employee_count: value 'twelve' is not an integer")
+    assert bad.message.startswith("row 2 (line 3), column employee_count: the value is not an integer")
     assert [(r.relpath, r.rows, r.batch_id) for r in report.loaded] == [
         ("crm/accounts/extra_0.csv", 0, top_batch + 1), ("crm/accounts/extra_1.csv.gz", 1, top_batch + 2)]
     assert bad.batch_id == top_batch + 3

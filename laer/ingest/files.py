@@ -46,9 +46,14 @@ def discover(landing: Path) -> Discovery:
     files: list[LandingFile] = []
     warnings: list[str] = []
     for p in sorted(landing.rglob("*")):
-        if not p.is_file() or any(part.startswith(".") for part in p.relative_to(landing).parts):
+        if any(part.startswith(".") for part in p.relative_to(landing).parts):
             continue
         rel = p.relative_to(landing).as_posix()
+        if p.is_symlink():  # a link may lead anywhere on the machine: never followed
+            warnings.append(f"{rel}: a symbolic link; not followed (deliver the file itself)")
+            continue
+        if not p.is_file():
+            continue
         parts = rel.split("/")
         if len(parts) != 3 or (parts[0], parts[1]) not in BY_PATH:
             warnings.append(f"{rel}: not under a known <source>/<entity>/ folder; ignored")

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import duckdb
 
-from laer.contract import ENTITIES, ColType, Column, Entity
+from laer.contract import ENTITIES, MONEY_LIMIT, ColType, Column, Entity
+from laer.ingest.diagnose import header_names, header_problem, path_problem, reader_problem
 from laer.ingest.files import LandingFile, discover
 
 RAW = "raw"
@@ -238,12 +239,14 @@ def bool_from_text(v: str) -> str:
 
 
 def bad_value(fmt: str, first_row: int, col: Column, count: int, value: object, also_bad: list[str]) -> Rejected:
-    """The rejection naming the first bad row and column of a file (both loaders say the same)."""
-    shown = "null" if value is None else repr(value)
+    """The rejection naming the first bad row and column of a file (both loaders say the
+    same). Never the value itself: the reason is published (dq_quarantined_files), and a
+    value may be anything, an e-mail address included."""
     line = f" (line {first_row + 1})" if fmt == "csv" else ""
-    what = "is required but empty" if value is None else f"is not {TYPE_WORDS[col.type]}"
+    kind = "an amount in minor units (a whole number of cents under 10^15)" if col.money else TYPE_WORDS[col.type]
+    what = "is required but empty" if value is None else f"is not {kind}"
     others = f"; also bad: {', '.join(sorted(set(also_bad)))}" if also_bad else ""
-    return Rejected(f"row {first_row}{line}, column {col.name}: value {shown} {what}; "
+    return Rejected(f"row {first_row}{line}, column {col.name}: the value {what}; "
                     f"{count} row(s) bad in this column{others}", column=col.name, row=int(first_row), count=int(count))
 
 
@@ -255,8 +258,18 @@ def malformed(f: LandingFile, exc: BaseException) -> str:
     return f"malformed {f.fmt} file: {first.replace(str(f.path), f.relpath)}"
 
 
+def within_money_limit(col: Column, expr: str) -> str:
+    """``expr`` as it is, or NULL (a bad value) when ``col`` is money beyond MONEY_LIMIT
+    (both loaders: the SQL is DuckDB's and Spark's alike)."""
+    return f"case when abs({expr}) < {MONEY_LIMIT} then {expr} end" if col.money else expr
+
+
 def _conversion(col: Column, src: str, src_type: str) -> str:
     """SQL turning stage column ``src`` into the contract type; NULL where it does not parse."""
+    return within_money_limit(col, _plain_conversion(col, src, src_type))
+
+
+def _plain_conversion(col: Column, src: str, src_type: str) -> str:
     native = _native_conversion(col, src, src_type)
     if native is not None:
         return native
@@ -344,6 +357,12 @@ def _outcome(plan: _Conversion, result: tuple) -> tuple[list[tuple[int, Column, 
 def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str, str], dict[str, str], list[str], int]:
     """Check the staged file; returns (contract column -> SQL, extra columns, warnings, rows)."""
     stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k != "_row"}
+    if f.fmt == "csv" and list(stage_cols) != header_names(_csv_header(f) or b""):
+        # the reader did not take the first line as the header (its sniffer judged the
+        # rows): never report what it found instead, which is data
+        found = reader_problem(f)
+        raise Rejected(f"malformed csv file: {found}" if found else
+                       "malformed csv file: the reader did not find the header's columns in the rows")
     plan = _plan_conversion(f.entity, stage_cols)
     con.execute(f"create temp table _typed as select *, {', '.join(plan.typed) or 'null as _none'} from _stage")
     result = con.execute(f"select {', '.join(plan.aggs)} from _typed").fetchone()
@@ -391,11 +410,15 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("begin transaction")
     try:
+        problem = path_problem(f) or (header_problem(_csv_header(f), f.entity) if f.fmt == "csv" else None)
+        if problem:
+            raise Rejected(problem)
         try:
             _stage(con, f)
             conv, extra, warnings, n_rows = _validate(con, f)
-        except duckdb.Error as exc:  # the reader could not parse the file
-            raise Rejected(malformed(f, exc)) from exc
+        except duckdb.Error as exc:  # the reader could not parse the file: say where, if we can
+            found = reader_problem(f)
+            raise Rejected(f"malformed {f.fmt} file: {found}" if found else malformed(f, exc)) from exc
         raw_columns = {} if raw_columns is None else raw_columns
         added = _prepare_raw_table(con, f.entity, extra, raw_columns)
         targets = [*conv, *extra, *LINEAGE]
@@ -454,7 +477,8 @@ def _parquet_candidates(con: duckdb.DuckDBPyConnection, todo: list[tuple[Landing
     quarantines with row and column.
     """
     clean: dict[str, _CleanParquet] = {}
-    todo = [t for t in todo if t[0].fmt == "parquet" and not any(c.enum for c in t[0].entity.columns)]
+    todo = [t for t in todo if t[0].fmt == "parquet" and not any(c.enum or c.money for c in t[0].entity.columns)
+            and not path_problem(t[0])]
     for i in range(0, len(todo), METADATA_BATCH_FILES):
         part = todo[i:i + METADATA_BATCH_FILES]
         files = "[" + ", ".join(_lit(str(f.path)) for f, _, _ in part) + "]"
@@ -766,8 +790,15 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
             flush_text()
             emit(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
             continue
-        # CSV files with the same header, and JSON Lines files, of one entity load together
+        # CSV files with the same header, and JSON Lines files, of one entity load together;
+        # a path the readers would expand, or a header naming a column twice, is loaded
+        # alone (and quarantined with its reason)
         header = _csv_header(f) if f.fmt == "csv" else b"" if f.fmt == "jsonl" else None
+        if path_problem(f) or (f.fmt == "csv" and header_problem(header, f.entity)):
+            flush()
+            flush_text()
+            emit(load_file(con, f, digest, batch, before_commit, raw_columns))
+            continue
         if header is not None:
             flush()
             key = (f.entity.table, f.fmt, f.compressed, header)

@@ -37,6 +37,7 @@ from laer.ingest.loader import (
     bool_from_text,
     malformed,
     plan_batches,
+    within_money_limit,
 )
 
 if TYPE_CHECKING:
@@ -157,7 +158,12 @@ def _local_path(uri: str) -> str:
 
 # --------------------------------------------------------------------------- typing
 def _conversion(col: Column, src: str, src_type: str) -> str:
-    """Spark SQL turning column ``src`` into the contract type; NULL where it does not parse."""
+    """Spark SQL turning column ``src`` into the contract type; NULL where it does not parse
+    (or, for money, beyond the contract's limit)."""
+    return within_money_limit(col, _plain_conversion(col, src, src_type))
+
+
+def _plain_conversion(col: Column, src: str, src_type: str) -> str:
     x = qi(src)
     if col.type is ColType.STRING:
         return x if src_type == "string" else f"cast({x} as string)"
