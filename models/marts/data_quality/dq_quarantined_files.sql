@@ -14,7 +14,7 @@ final as (
         quarantined.batch_id,
         quarantined.content_hash,
         quarantined.loaded_at as quarantined_at,
-        quarantined.message as reason,
+        {{ redact_emails('quarantined.message') }} as reason,
         quarantined.error_column,
         quarantined.error_row,
         quarantined.error_count
