@@ -469,3 +469,14 @@ def test_money_beyond_what_the_warehouse_holds_is_rejected_at_load(landing: Path
         "row 1 (line 2), column amount: the value is not an amount in minor units (a whole number of cents under "
         "10^15); 1 row(s) bad in this column")
     assert rows(con, "select payment_id, amount from raw.billing__payments") == [("p1", 999999999999999)]
+
+
+def test_a_readers_own_message_names_the_file_by_its_landing_path(landing: Path) -> None:
+    from laer.contract import entity
+    from laer.ingest.files import LandingFile
+    from laer.ingest.loader import malformed
+
+    path = landing / "crm/activities/x.csv"
+    f = LandingFile(path, "crm/activities/x.csv", entity("crm", "activities"), "csv", False, 1, 1)
+    error = duckdb.InvalidInputException(f'Invalid Input Error: something in file "{path}" on line 9\nOriginal line: a,b')
+    assert malformed(f, error) == 'malformed csv file: Invalid Input Error: something in file "crm/activities/x.csv" on line 9'
