@@ -99,17 +99,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def _refresh(landing: Path, warehouse: Path, days: list[str | None]) -> int:
     """Refresh as of each day in order (None: today), stopping at the first that fails."""
     from laer.paths import Warehouse
-    from laer.preflight import WarehouseUnavailable, check_warehouse
-    from laer.quality.worker import validation_worker
+    from laer.preflight import WarehouseUnavailable, check_not_held, prepare_folder, refresh_lock
 
+    wh = Warehouse(warehouse.resolve())
     try:  # what retrying cannot fix fails now, before anything starts
-        check_warehouse(Warehouse(warehouse.resolve()))
+        prepare_folder(wh)
+        with refresh_lock(wh):  # held for the whole refresh
+            check_not_held(wh)
+            return _refresh_days(landing, warehouse, days)
     except NotADirectoryError as exc:
         console.print(f"[red]{exc}[/red]")
         return 2
     except WarehouseUnavailable as exc:
         console.print(f"[red]refresh not started[/red]: {exc}")
         return 1
+
+
+def _refresh_days(landing: Path, warehouse: Path, days: list[str | None]) -> int:
+    from laer.quality.worker import validation_worker
+
     # Great Expectations imports in its worker process while Dagster and dbt import here
     with validation_worker():
         from orchestration.calendar import CALENDAR

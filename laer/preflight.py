@@ -2,18 +2,22 @@
 
 A refresh writes one folder (``--warehouse``) and one DuckDB file in it, which DuckDB lets
 one process write at a time. When the folder cannot be written (a read-only file system,
-missing permissions) or another process holds the file, retrying only delays the failure
-and buries its cause. :func:`check_warehouse` finds both before anything starts (what
-``laer refresh`` does first); :func:`permanent_cause` recognises them when they happen
-later anyway (the Dagster assets fail at once with it instead of retrying).
+missing permissions), another refresh runs, or another process holds the file, retrying
+only delays the failure and buries its cause. ``laer refresh`` finds these before
+anything starts (:func:`prepare_folder`, :func:`refresh_lock`, :func:`check_not_held`);
+:func:`permanent_cause` recognises them when they happen later anyway (the Dagster
+assets fail at once with it instead of retrying).
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -101,10 +105,38 @@ def permanent_cause(exc: BaseException, wh: Warehouse) -> WarehouseUnavailable |
     return None
 
 
-def check_warehouse(wh: Warehouse) -> None:
-    """Create the warehouse folder if needed, prove it can be written, and prove no other
-    process holds its DuckDB file; raises :class:`WarehouseUnavailable` otherwise (and
-    ``NotADirectoryError`` when the path is a file: a wrong argument)."""
+LOCK_FILE = ".refresh.lock"
+
+
+@contextmanager
+def refresh_lock(wh: Warehouse) -> Iterator[None]:
+    """Hold the warehouse's refresh lock (an advisory lock on ``<warehouse>/.refresh.lock``
+    holding the owner's pid) for the block; raises WarehouseUnavailable naming the refresh
+    that holds it. A second refresh then never opens ``warehouse.duckdb`` while one runs:
+    even a moment's probe of the file could make the running refresh's dbt fail to open it."""
+    path = wh.root / LOCK_FILE
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise _unwritable(wh.root, exc.strerror or str(exc)) from exc
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace").strip()
+            raise WarehouseUnavailable(
+                f"another refresh is running on this warehouse (pid {owner or 'unknown'}); it will publish — wait "
+                f"for it or stop it") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def prepare_folder(wh: Warehouse) -> None:
+    """Create the warehouse folder if needed and prove it can be written; raises
+    WarehouseUnavailable (or ``NotADirectoryError`` when the path is a file: a wrong argument)."""
     if wh.root.exists() and not wh.root.is_dir():
         raise NotADirectoryError(f"--warehouse {wh.root} is a file, not a folder")
     try:
@@ -114,6 +146,11 @@ def check_warehouse(wh: Warehouse) -> None:
         os.unlink(probe)
     except OSError as exc:
         raise _unwritable(wh.root, exc.strerror or str(exc)) from exc
+
+
+def check_not_held(wh: Warehouse) -> None:
+    """Prove no other process holds the warehouse's DuckDB file (call it holding the
+    refresh lock: then no refresh of ours can be disturbed by the moment's open)."""
     if not wh.db.exists():
         return
     try:
