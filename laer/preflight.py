@@ -26,7 +26,7 @@ from laer.paths import Warehouse
 
 # errors that stay until someone changes the machine: retrying cannot help
 PERMANENT_ERRNOS = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR}
-_DUCKDB_OS_ERRORS = {"Read-only file system": errno.EROFS, "Permission denied": errno.EACCES}
+_DUCKDB_OS_ERRORS = ("Read-only file system", "Permission denied")
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<program>.*?) \(PID (?P<pid>\d+)\)")
 
 
@@ -65,13 +65,17 @@ def _refresh_root(pid: int) -> int:
     return pid
 
 
+def _another_refresh(pid: int | str) -> WarehouseUnavailable:
+    return WarehouseUnavailable(
+        f"another refresh is running on this warehouse (pid {pid}); it will publish — wait for it or stop it")
+
+
 def held_lock(db: Path, pid: int | None, program: str = "") -> WarehouseUnavailable:
     """Another process writes ``db``: a refresh (it will publish) or something else."""
     command = _process_command(pid) if pid else ""
     who = f"pid {pid}" if pid else "another process"
     if pid and _is_refresh(command):
-        return WarehouseUnavailable(f"another refresh is running on this warehouse (pid {_refresh_root(pid)}); "
-                                    f"it will publish — wait for it or stop it")
+        return _another_refresh(_refresh_root(pid))
     shown = command or program or "unknown program"
     return WarehouseUnavailable(
         f"{db} is open for writing in {who} ({shown[:120]}); a refresh needs to be its only writer — "
@@ -124,9 +128,7 @@ def refresh_lock(wh: Warehouse) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             owner = os.read(fd, 32).decode(errors="replace").strip()
-            raise WarehouseUnavailable(
-                f"another refresh is running on this warehouse (pid {owner or 'unknown'}); it will publish — wait "
-                f"for it or stop it") from None
+            raise _another_refresh(owner or "unknown") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield

@@ -354,10 +354,12 @@ def _outcome(plan: _Conversion, result: tuple) -> tuple[list[tuple[int, Column, 
     return failures, warnings, int(result[0])
 
 
-def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile) -> tuple[dict[str, str], dict[str, str], list[str], int]:
-    """Check the staged file; returns (contract column -> SQL, extra columns, warnings, rows)."""
+def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile,
+              header: bytes | None) -> tuple[dict[str, str], dict[str, str], list[str], int]:
+    """Check the staged file (``header``: a CSV file's first line); returns (contract
+    column -> SQL, extra columns, warnings, rows)."""
     stage_cols = {k: v for k, v in _columns(con, "_stage").items() if k != "_row"}
-    if f.fmt == "csv" and list(stage_cols) != header_names(_csv_header(f) or b""):
+    if f.fmt == "csv" and list(stage_cols) != header_names(header or b""):
         # the reader did not take the first line as the header (its sniffer judged the
         # rows): never report what it found instead, which is data
         found = reader_problem(f)
@@ -410,12 +412,13 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("begin transaction")
     try:
-        problem = path_problem(f) or (header_problem(_csv_header(f), f.entity) if f.fmt == "csv" else None)
+        header = _csv_header(f) if f.fmt == "csv" else None
+        problem = path_problem(f) or header_problem(header, f.entity)
         if problem:
             raise Rejected(problem)
         try:
             _stage(con, f)
-            conv, extra, warnings, n_rows = _validate(con, f)
+            conv, extra, warnings, n_rows = _validate(con, f, header)
         except duckdb.Error as exc:  # the reader could not parse the file: say where, if we can
             found = reader_problem(f)
             raise Rejected(f"malformed {f.fmt} file: {found}" if found else malformed(f, exc)) from exc
