@@ -149,6 +149,8 @@ def _print_outcome(outcome: RefreshOutcome) -> int:
                       f"{outcome.checks_evaluated} checks evaluated)")
         if outcome.report_path:
             console.print(f"report written: {outcome.report_path}")
+        elif outcome.report_skipped:
+            console.print(f"no report: {outcome.report_skipped}")
     elif outcome.superseded_by:
         console.print(f"[yellow]not published[/yellow]: the published marts are as of {outcome.superseded_by}, "
                       f"later than {outcome.as_of}; BI keeps reading them (the warehouse was rebuilt as of "
@@ -192,6 +194,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from laer.paths import Warehouse
     from laer.publish import published_as_of
     from laer.report import write_report
+    from laer.report.data import NoDataYet
 
     if not (Path(args.warehouse) / "marts.duckdb").exists():
         console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
@@ -203,7 +206,11 @@ def cmd_report(args: argparse.Namespace) -> int:
                       f"marts as of that day (laer refresh --as-of {args.as_of}); laer report without --as-of "
                       f"reports {published}")
         return 2
-    path = write_report(Path(args.warehouse), as_of=args.as_of.isoformat() if args.as_of else None)
+    try:
+        path = write_report(Path(args.warehouse), as_of=args.as_of.isoformat() if args.as_of else None)
+    except NoDataYet as exc:
+        console.print(str(exc))
+        return 1
     console.print(f"report written: {path}")
     return _send_leadership_email(Path(args.warehouse), path) if args.send else 0
 

@@ -48,7 +48,7 @@ PUBLISHED_MARTS = (
     "dim_accounts", "fct_mrr_monthly", "kpi_monthly", "cohort_retention", "fct_expansion_timing",
     "fct_laer_stage_daily", "laer_stage_monthly", "fct_account_health_daily", "early_warnings",
     "fct_csm_coverage", "fct_funnel_monthly", "fct_entry_plan_retention", "fct_renewals_upcoming",
-    "fct_renewal_rate_monthly", "dq_unmatched_customers", "dq_quarantined_files",
+    "fct_renewal_rate_monthly", "dq_unmatched_customers", "dq_quarantined_files", "dq_source_deliveries",
 )
 
 

@@ -13,6 +13,7 @@ from dagster import DagsterEventType, DagsterInstance
 from laer.ingest.loader import LEDGER
 from laer.publish import current_publish, published_as_of
 from orchestration.assets.raw import LEDGER_KEY
+from orchestration.assets.report import REPORT_KEY
 from orchestration.definitions import build_definitions
 from orchestration.run_failures import alert_data_team, run_failures
 from orchestration.settings import LaerSettings
@@ -26,6 +27,7 @@ class RefreshOutcome:
     published: bool
     publish_path: Path | None
     report_path: Path | None = None
+    report_skipped: str | None = None  # why no report was written (no data yet as of the day)
     # the as-of date of the newer marts that stay published when this run was of an earlier day
     superseded_by: str | None = None
     alerts: list[str] = field(default_factory=list)  # how the data team was told of a failure
@@ -66,6 +68,9 @@ def run_refresh(settings: LaerSettings) -> RefreshOutcome:
         if event.event_type == DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == LEDGER_KEY:
             ignored = event.step_materialization_data.materialization.metadata.get("landing_warnings")
             outcome.load_warnings.extend(ignored.value if ignored else [])  # type: ignore[arg-type]
+        if event.event_type == DagsterEventType.ASSET_MATERIALIZATION and event.asset_key == REPORT_KEY:
+            why = event.step_materialization_data.materialization.metadata.get("why")
+            outcome.report_skipped = str(why.value) if why else None
         if event.event_type == DagsterEventType.STEP_SUCCESS and event.step_key:
             outcome.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000  # type: ignore[union-attr]
     after = current_publish(wh)

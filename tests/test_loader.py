@@ -480,3 +480,50 @@ def test_a_readers_own_message_names_the_file_by_its_landing_path(landing: Path)
     f = LandingFile(path, "crm/activities/x.csv", entity("crm", "activities"), "csv", False, 1, 1)
     error = duckdb.InvalidInputException(f'Invalid Input Error: something in file "{path}" on line 9\nOriginal line: a,b')
     assert malformed(f, error) == 'malformed csv file: Invalid Input Error: something in file "crm/activities/x.csv" on line 9'
+
+
+def test_a_byte_order_mark_and_windows_line_ends_are_read_as_plain_csv(landing: Path, con) -> None:
+    write(landing, "crm/activities/excel.csv", b"\xef\xbb\xbf" + (ACTIVITIES + GOOD_ROW).replace("\n", "\r\n").encode()
+          + b"act_2,acc_1,meeting,2024-01-02T09:30:00-05:00\r\n")
+    (result,) = load_landing(con, landing).results
+    assert (result.status, result.rows) == ("loaded", 2)
+    # the first column is activity_id (not "\ufeffactivity_id"), no value keeps a "\r", and an
+    # offset converts to UTC
+    assert rows(con, "select activity_id, type, occurred_at from raw.crm__activities order by 1") == [
+        ("act_2", "meeting", _ts("2024-01-02 14:30:00")), ("act_ok", "call", _ts("2024-01-01 00:00:00"))]
+
+
+def test_far_future_timestamps_load_as_given_and_beyond_year_9999_are_rejected(landing: Path, con) -> None:
+    # "open until 9999-12-31" is a common export convention: it loads as given (staging and
+    # the marts bound every date spine by the as-of date); year 10000 is no ISO-8601 timestamp
+    write(landing, "crm/activities/a.csv", ACTIVITIES + "act_f,acc_1,call,9999-12-31T23:59:59Z\n")
+    write(landing, "crm/activities/b.csv", ACTIVITIES + "act_g,acc_1,call,+10000-01-01T00:00:00Z\n")
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status) for r in report.results] == [("crm/activities/a.csv", "loaded"),
+                                                               ("crm/activities/b.csv", "quarantined")]
+    assert report.quarantined[0].message == (
+        "row 1 (line 2), column occurred_at: the value is not an ISO-8601 timestamp; 1 row(s) bad in this column")
+    assert rows(con, "select activity_id, occurred_at from raw.crm__activities") == [
+        ("act_f", _ts("9999-12-31 23:59:59"))]
+
+
+def test_a_file_deleted_after_loading_keeps_its_rows_and_a_withdrawn_quarantine_leaves(landing: Path, con) -> None:
+    good = write(landing, "crm/activities/a.csv", ACTIVITIES + GOOD_ROW)
+    bad = write(landing, "crm/activities/b.csv", ACTIVITIES + "act_b,acc_1,call,yesterday\n")
+    load_landing(con, landing)
+    good.unlink()
+    bad.unlink()
+    assert load_landing(con, landing).results == []
+    # the loaded file's rows stay (landing may be a drop folder that is emptied); the
+    # quarantined one is withdrawn: out of the quarantine, and of dq_quarantined_files
+    assert rows(con, "select activity_id from raw.crm__activities") == [("act_ok",)]
+    assert ledger(con) == [(1, "crm/activities/a.csv", "loaded", 1, None, None, None),
+                           (2, "crm/activities/b.csv", "quarantined", None, "occurred_at", 1, 1),
+                           (3, "crm/activities/b.csv", "withdrawn", None, None, None, None)]
+    assert rows(con, "select count(*) from raw.quarantine") == [(0,)]
+    assert load_landing(con, landing).results == []  # withdrawn once
+    # the same bad file delivered again is judged again: quarantined anew
+    write(landing, "crm/activities/b.csv", ACTIVITIES + "act_b,acc_1,call,yesterday\n")
+    (again,) = load_landing(con, landing).results
+    assert (again.status, again.batch_id) == ("quarantined", 4)
+    assert rows(con, "select path, batch_id from raw.quarantine") == [("crm/activities/b.csv", 4)]

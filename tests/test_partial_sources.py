@@ -24,22 +24,30 @@ FILES = {
                                    "sub_a,cus_a,active,2024-01-10T00:00:00Z,2024-03-15T00:00:00Z\n"
                                    "sub_b,cus_b,active,2024-02-01T00:00:00Z,2024-02-01T00:00:00Z\n",
     # acc_a: 2 seats at $100 from 10 January, 3 seats from 15 March; acc_b: one yearly seat,
-    # €1,200 a year less 10 %, from 1 February
+    # €1,200 a year less 10 %, from 1 February, "until 9999-12-31" (an export's way of saying open)
     "billing/subscription_items/i.csv":
         "subscription_item_id,subscription_id,plan_id,quantity,discount_percent,started_at,ended_at,updated_at\n"
         "si_a1,sub_a,team-monthly-usd,2,0,2024-01-10T00:00:00Z,2024-03-15T00:00:00Z,2024-03-15T00:00:00Z\n"
         "si_a2,sub_a,team-monthly-usd,3,0,2024-03-15T00:00:00Z,,2024-03-15T00:00:00Z\n"
-        "si_b1,sub_b,team-yearly-eur,1,10,2024-02-01T00:00:00Z,,2024-02-01T00:00:00Z\n",
+        "si_b1,sub_b,team-yearly-eur,1,10,2024-02-01T00:00:00Z,9999-12-31T00:00:00Z,2024-02-01T00:00:00Z\n",
     "billing/fx_rates/r.csv": "rate_date,currency,usd_per_unit\n2024-01-01,EUR,1.10\n",
 }
 
 
-def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path) -> None:
+def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path, capsys) -> None:
     # folders as people name them: a quote and spaces go into no SQL unescaped
     landing, warehouse = tmp_path / "our exports", tmp_path / "o'brien wh"
     for rel, text in FILES.items():
         (landing / rel).parent.mkdir(parents=True, exist_ok=True)
         (landing / rel).write_text(text)
+    # as of a day before any subscription starts: the marts publish (empty) and there is no
+    # report yet, said in one line rather than a failed step
+    assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2023-12-31"]) == 0
+    assert "no report: no data yet as of 2023-12-31: no subscription had started by that day; nothing to report" \
+        in " ".join(capsys.readouterr().out.split())
+    assert main(["report", "--warehouse", str(warehouse)]) == 1
+    assert capsys.readouterr().out.strip() == \
+        "no data yet as of 2023-12-31: no subscription had started by that day; nothing to report"
     assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2024-03-31"]) == 0
     with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
         facts = con.execute("select account_id, cast(month as varchar), mrr, movement from main.fct_mrr_monthly "
@@ -47,6 +55,13 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path) ->
         kpis = con.execute("select cast(month as varchar), mrr, arr, active_customers, new_mrr, expansion_mrr, "
                            "net_new_mrr, new_customers from main.kpi_monthly order by month").fetchall()
         events = con.execute("select count(*) from main.early_warnings").fetchone()
+        health = con.execute("select count(*) from main.fct_account_health_daily").fetchone()
+        usage_kpis = con.execute("select count(*) from main.kpi_monthly where at_risk_mrr is not null "
+                                 "or activation_rate is not null or marketing_spend is not null "
+                                 "or cac is not null").fetchone()
+        bands = con.execute("select count(*) from main.dim_accounts where health_band is not null").fetchone()
+        deliveries = con.execute("select source || '/' || entity, is_delivered, files_loaded, rows_loaded, missing_note "
+                                 "from main.dq_source_deliveries order by 1").fetchall()
     # acc_a: 2 × $100 = $200 from January, 3 × $100 = $300 at the end of March;
     # acc_b: €1,200 ÷ 12 × 0.9 = €90 × 1.10 $/€ = $99.00 from February
     assert facts == [
@@ -63,6 +78,25 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path) ->
         ("2024-03-01", 399.0, 4788.0, 2, 0.0, 100.0, 100.0, 0),
     ]
     assert events == (0,)  # no usage delivered: no early warning
+    # no usage: no health score (rather than a red band for every account), no at-risk MRR
+    # or activation rate; no finance: no marketing spend and no CAC (rather than 0)
+    assert health == (0,) and bands == (0,) and usage_kpis == (0,)
+    delivered = {name: (files, rows) for name, ok, files, rows, _ in deliveries if ok}
+    assert delivered == {"billing/customers": (1, 2), "billing/fx_rates": (1, 1), "billing/plans": (1, 2),
+                         "billing/subscription_items": (1, 3), "billing/subscriptions": (1, 2),
+                         "crm/accounts": (1, 2)}
+    never = {name: note for name, ok, _, _, note in deliveries if not ok}
+    assert never["usage/events"] == "no usage data delivered (events)"
+    assert set(never) == {"billing/invoice_lines", "billing/invoices", "billing/payments", "billing/refunds",
+                          "crm/activities", "crm/contacts", "crm/leads", "crm/nps_responses",
+                          "crm/opportunities", "crm/support_tickets", "crm/users", "finance/marketing_spend",
+                          "usage/events", "usage/users"}
+    assert main(["report", "--warehouse", str(warehouse)]) == 0
+    report = (warehouse / "reports" / "2024-03-31" / "index.html").read_text()
+    assert ("Sources not yet delivered:</strong> no billing data delivered (invoice_lines, invoices, payments, "
+            "refunds); no crm data delivered (activities, contacts, leads, nps_responses, opportunities, "
+            "support_tickets, users); no finance data delivered (marketing_spend); "
+            "no usage data delivered (events, users).") in " ".join(report.split())
     with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
         never = con.execute("select count(*) from raw.usage__events").fetchone()
     assert never == (0,)  # the raw table exists, empty, until usage delivers

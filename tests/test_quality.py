@@ -157,8 +157,9 @@ def test_usage_freshness_counts_whole_days_behind_the_as_of_date_and_blocks_afte
                 "('b', '2025-03-04 23:59:59'), ('c', '2025-03-09 00:00:00')")
     assert _freshness(con, "2025-03-04") == 0
     assert _freshness(con, "2025-03-08") == 4
-    assert _freshness(con, "2025-02-28") == 9999  # nothing on or before the as-of date
+    # a refresh as of a day before the first event: usage had not delivered by then, no row
     (spec,) = [s for s in load_suites() if s.name == "raw.usage__events.freshness"]
+    assert con.execute(spec.query("2025-02-28")).fetchall() == []
     stale = validator.validate(spec, con.execute(spec.query("2025-03-17")).fetchdf())  # 8 days behind 03-09
     assert [(o.severity, o.success) for o in stale.outcomes] == [(WARNING, False), (BLOCKING, False)]
     fresh = validator.validate(spec, con.execute(spec.query("2025-03-11")).fetchdf())  # 2 days behind 03-09

@@ -20,6 +20,7 @@ import pandas as pd
 
 from laer.delivery import charts
 from laer.headline import money, pct
+from laer.report.data import missing_sources
 
 # key, label, kind: the last complete month
 MONTH_KPIS = (
@@ -52,6 +53,7 @@ class Headline:
     month: dict[str, object] | None  # kpi_monthly of the last complete month
     to_date: dict[str, object] | None  # kpi_monthly of the as-of month while it is unfinished
     trend: pd.DataFrame  # kpi_monthly of up to TREND_MONTHS complete months, oldest first
+    missing_sources: list[str]  # "no usage data delivered (events, users)"
 
 
 def load_headline(marts_db: Path) -> Headline:
@@ -59,6 +61,7 @@ def load_headline(marts_db: Path) -> Headline:
         as_of = dt.date.fromisoformat(str(con.execute("select as_of from main._publish_info").fetchone()[0]))
         kpis = con.execute("select * from main.kpi_monthly where month <= ? order by month",
                            [as_of.replace(day=1)]).df()
+        missing = missing_sources(con)
     kpis["month"] = pd.to_datetime(kpis["month"]).dt.date
     complete = last_complete_month(as_of)
     done = kpis[kpis["month"] <= complete]
@@ -66,7 +69,7 @@ def load_headline(marts_db: Path) -> Headline:
     return Headline(as_of=as_of,
                     month=done.iloc[-1].to_dict() if not done.empty and done.iloc[-1]["month"] == complete else None,
                     to_date=unfinished.iloc[0].to_dict() if not unfinished.empty else None,
-                    trend=done.tail(TREND_MONTHS).reset_index(drop=True))
+                    trend=done.tail(TREND_MONTHS).reset_index(drop=True), missing_sources=missing)
 
 
 def _shown(value: object, kind: str) -> str:
@@ -121,6 +124,10 @@ def leadership_email(marts_db: Path, recipients: tuple[str, ...], report: Path |
     parts = [f'<div style="{font};max-width:680px">',
              f'<h1 style="font-size:20px;margin:0 0 4px 0">LAER report as of {h.as_of}</h1>']
     text = [f"LAER report as of {h.as_of}", ""]
+    if h.missing_sources:
+        note = "; ".join(h.missing_sources).capitalize() + ": the figures that need them show –."
+        parts.append(f'<p style="font-size:14px">{html.escape(note)}</p>')
+        text += [note, ""]
     if h.month is not None:
         label = _month_label(h.month["month"])
         parts += [f'<h2 style="font-size:16px;margin:16px 0 4px 0">{label}</h2>',

@@ -110,7 +110,7 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
             size_bytes bigint not null,
             row_count bigint,
             loaded_at timestamp not null,
-            status varchar not null,        -- loaded | quarantined
+            status varchar not null,        -- loaded | quarantined | withdrawn
             message varchar,
             error_column varchar,
             error_row bigint,
@@ -125,7 +125,26 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
         where l.status = 'quarantined'
           and not exists (
               select 1 from {LEDGER} ok
-              where ok.path = l.path and ok.status = 'loaded' and ok.batch_id > l.batch_id)""")
+              where ok.path = l.path and ok.status in ('loaded', 'withdrawn') and ok.batch_id > l.batch_id)""")
+
+
+def record_withdrawals(con: duckdb.DuckDBPyConnection, present: set[str], entities: Iterable[str] | None) -> list[str]:
+    """A quarantined file that is no longer in the landing folder was withdrawn by its sender:
+    it gets a ``withdrawn`` ledger row (the next batch id), so it leaves the quarantine and the
+    data-quality mart. Loaded files that disappear change nothing: their rows stay."""
+    wanted = set(entities) if entities is not None else None
+    gone = [row for row in con.execute(f"select path, source, entity, content_hash, size_bytes from {RAW}.quarantine "
+                                       "order by path").fetchall()
+            if row[0] not in present and (wanted is None or f"{row[1]}__{row[2]}" in wanted)]
+    if gone:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        last = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
+        con.executemany(
+            f"insert into {LEDGER} (batch_id, path, source, entity, content_hash, size_bytes, loaded_at, status, "
+            "message) values (?, ?, ?, ?, ?, ?, ?, 'withdrawn', 'no longer in the landing folder')",
+            [[last + i, path, source, entity, digest, size, now]
+             for i, (path, source, entity, digest, size) in enumerate(gone, start=1)])
+    return [row[0] for row in gone]
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
@@ -749,8 +768,12 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
     # a modification time within the last seconds before hashing does not prove the content:
     # the file may have been written again in the same clock tick ("racy git")
     ledger = con.execute(f"select path, content_hash, size_bytes, modified_ns, "
-                         f"modified_ns < epoch_ns(loaded_at) - {RACY_SECONDS * 10**9} from {LEDGER}").fetchall()
-    seen = {(p, h) for p, h, _, _, _ in ledger}
+                         f"modified_ns < epoch_ns(loaded_at) - {RACY_SECONDS * 10**9} from {LEDGER} "
+                         "where status <> 'withdrawn'").fetchall()
+    # a withdrawn file that comes back is judged again, like a new delivery
+    withdrawn = {p for (p,) in con.execute(
+        f"select path from {LEDGER} group by path having arg_max(status, batch_id) = 'withdrawn'").fetchall()}
+    seen = {(p, h) for p, h, _, _, _ in ledger if p not in withdrawn}
     known = {(p, size, ns): h for p, h, size, ns, settled in ledger if settled}
     last_batch = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
     plan = plan_batches(found.files, entities, seen, last_batch, known)
@@ -823,4 +846,5 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
         emit(load_file(con, f, digest, batch, before_commit, raw_columns))
     flush()
     flush_text()
+    record_withdrawals(con, {f.relpath for f in found.files}, entities)
     return LoadReport(results, found.warnings)

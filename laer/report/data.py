@@ -21,6 +21,10 @@ HEADLINES = (
 )
 
 
+class NoDataYet(ValueError):
+    """The published marts hold no month on or before the report's day: nothing to report yet."""
+
+
 @dataclass
 class ReportData:
     as_of: str
@@ -38,6 +42,14 @@ class ReportData:
     quarantined: pd.DataFrame
     unmatched: pd.DataFrame
     publish_info: dict[str, object]
+    missing_sources: list[str]  # "no usage data delivered (events, users)", one per source
+
+
+def missing_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The sources with entities never delivered, in dq_source_deliveries' words."""
+    rows = con.execute("select source, list(entity order by entity) from main.dq_source_deliveries "
+                       "where not is_delivered group by source order by source").fetchall()
+    return [f"no {source} data delivered ({', '.join(entities)})" for source, entities in rows]
 
 
 def load(marts_db: Path, as_of: str | None) -> ReportData:
@@ -47,7 +59,10 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
         kpis = con.execute("select * from main.kpi_monthly where month <= date_trunc('month', cast(? as date)) order by month",
                            [as_of]).df()
         if kpis.empty:
-            raise ValueError(f"kpi_monthly has no month on or before {as_of}")
+            billing = [m for m in missing_sources(con) if m.startswith("no billing data")]
+            why = "no billing data has been delivered" if billing and "subscriptions" in billing[0] \
+                else "no subscription had started by that day"
+            raise NoDataYet(f"no data yet as of {as_of}: {why}; nothing to report")
         cur = kpis.iloc[-1]
         month = cur["month"]
 
@@ -89,4 +104,5 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
             unmatched=con.execute("select count(*) as customers, coalesce(sum(current_mrr), 0) as mrr "
                                   "from main.dq_unmatched_customers").df(),
             publish_info=info,
+            missing_sources=missing_sources(con),
         )

@@ -3,12 +3,15 @@
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
 from laer.report import write_report
+from laer.report.data import NoDataYet
 from orchestration.calendar import DAILY
 from orchestration.settings import LaerSettings
 
+REPORT_KEY = AssetKey(["published", "leadership_report"])
+
 
 @asset(
-    key=AssetKey(["published", "leadership_report"]),
+    key=REPORT_KEY,
     deps=[AssetKey(["published", "marts"])],
     group_name="publish",
     **DAILY,
@@ -18,6 +21,10 @@ from orchestration.settings import LaerSettings
 )
 def leadership_report(context: AssetExecutionContext, laer: LaerSettings) -> MaterializeResult:
     laer = laer.for_run(context)
-    path = write_report(laer.warehouse.root, as_of=laer.as_of_date)
+    try:
+        path = write_report(laer.warehouse.root, as_of=laer.as_of_date)
+    except NoDataYet as exc:  # the marts are published; a day before the data has no report
+        context.log.warning(str(exc))
+        return MaterializeResult(metadata={"written": False, "why": str(exc)})
     context.log.info(f"report written: {path}")
-    return MaterializeResult(metadata={"path": str(path), "size_bytes": path.stat().st_size})
+    return MaterializeResult(metadata={"written": True, "path": str(path), "size_bytes": path.stat().st_size})

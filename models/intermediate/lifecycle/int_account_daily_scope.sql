@@ -41,6 +41,14 @@ accounts as (
     from {{ ref('int_accounts') }}
 ),
 
+-- the chain's settings and code, and whether usage has delivered (the health mart is empty
+-- before it): a change of either rebuilds every day
+signature as (
+    select {{ dbt.concat(["'" ~ settings_signature ~ "'",
+                          "case when " ~ source_delivered('usage', 'events') ~ " then ':usage' else '' end"]) }}
+        as settings_signature
+),
+
 usage_batches as (
     select coalesce(max(max_batch_id), 0) as usage_batch_watermark
     from {{ ref('int_usage__account_daily') }}
@@ -69,8 +77,10 @@ previous_build as (
     select
         max(usage_batch_watermark) as usage_batch_watermark,
         max(as_of_date) as as_of_date,
-        max(case when settings_signature <> '{{ settings_signature }}' then 1 else 0 end) as settings_changed
+        max(case when previous.settings_signature <> signature.settings_signature then 1 else 0 end)
+            as settings_changed
     from previous
+    cross join signature
 ),
 
 new_usage as (
@@ -143,11 +153,12 @@ final as (
         {{ add_days('scoped.rebuild_from', -account_day_lookback_days()) }} as events_from,
         scoped.rebuild_from = {{ account_day_start_date() }} as is_full_rebuild,
         scoped.attributes_signature,
-        '{{ settings_signature }}' as settings_signature,
+        signature.settings_signature,
         {{ as_of_date() }} as as_of_date,
         usage_batches.usage_batch_watermark
     from scoped
     cross join usage_batches
+    cross join signature
 )
 
 select * from final

@@ -4,7 +4,8 @@
 -- (int_usage__month_end_activity), seats, NPS and failed payments; the same scores as
 -- fct_account_health_daily on those days (tests/dbt/generic/scores_match_daily_health.sql),
 -- without waiting for the account-day grain. Paying: month-end MRR > 0. Unmatched billing
--- customers get no score, as in the daily mart (no usage, NPS or seats to score).
+-- customers get no score, as in the daily mart (no usage, NPS or seats to score); no account
+-- gets one before usage data has been delivered.
 with
 
 paying as (
@@ -14,6 +15,7 @@ paying as (
         on accounts.account_id = mrr_monthly.account_id
     where mrr_monthly.mrr > 0
       and not accounts.is_unmatched
+      and {{ source_delivered('usage', 'events') }}
 ),
 
 seats as (

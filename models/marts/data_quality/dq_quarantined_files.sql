@@ -1,5 +1,5 @@
 -- Landing files rejected into quarantine and not since replaced by a good delivery of the
--- same path, with the reason, first offending row and column.
+-- same path nor withdrawn from the landing folder, with the reason, first offending row and column.
 with
 
 ledger as (
@@ -23,7 +23,7 @@ final as (
       and not exists (
           select 1 from ledger as later
           where later.path = quarantined.path
-            and later.load_status = 'loaded'
+            and later.load_status in ('loaded', 'withdrawn')
             and later.batch_id > quarantined.batch_id
       )
 )

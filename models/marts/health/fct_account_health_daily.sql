@@ -121,7 +121,9 @@ components as (
     left join daily_failures
         on daily_failures.account_id = with_last_event.account_id and daily_failures.date_day = with_last_event.date_day
     {{- only_rebuilt_account_days('with_last_event', 'date_day') }}
-    where with_last_event.is_paying or with_last_event.is_trialing
+    where (with_last_event.is_paying or with_last_event.is_trialing)
+      -- no score without usage data: the mart is empty until usage/events delivers
+      and {{ source_delivered('usage', 'events') }}
 ),
 
 scored as (

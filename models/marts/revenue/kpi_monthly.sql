@@ -128,14 +128,16 @@ assembled as (
         trailing_year.retained_cohort_mrr,
         trailing_year.retained_cohort_mrr_capped,
         trailing_year.year_ago_mrr,
-        coalesce(spend.marketing_spend, 0) as marketing_spend,
+        case when {{ source_delivered('finance', 'marketing_spend') }} then coalesce(spend.marketing_spend, 0) end
+            as marketing_spend,
         coalesce(trials.trials_ended, 0) as trials_ended,
         coalesce(trials.trials_converted, 0) as trials_converted,
         coalesce(activation.landed_accounts, 0) as landed_accounts,
-        coalesce(activation.activated_accounts, 0) as activated_accounts,
+        case when {{ source_delivered('usage', 'events') }} then coalesce(activation.activated_accounts, 0) end
+            as activated_accounts,
         coalesce(money.collected, 0) as collected,
         coalesce(money.refunded, 0) as refunded,
-        coalesce(at_risk.at_risk_mrr, 0) as at_risk_mrr
+        case when {{ source_delivered('usage', 'events') }} then coalesce(at_risk.at_risk_mrr, 0) end as at_risk_mrr
     from months
     left join by_month on by_month.month = months.month
     left join trailing_year on trailing_year.month = months.month
