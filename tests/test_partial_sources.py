@@ -100,3 +100,18 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path, ca
     with duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True) as con:
         never = con.execute("select count(*) from raw.usage__events").fetchone()
     assert never == (0,)  # the raw table exists, empty, until usage delivers
+    # usage arrives later (one event of acc_a on 30 March): every paying account-day gets its
+    # score — the days before that event too, which the incremental build had left out while
+    # usage was missing: acc_a 10 January – 31 March (82 days), acc_b 1 February – 31 March (60)
+    (landing / "usage/events").mkdir(parents=True)
+    (landing / "usage/events/e.csv").write_text("event_id,user_id,account_id,event_name,feature,occurred_at\n"
+                                                "ev_1,u_1,acc_a,login,,2024-03-30T09:00:00Z\n")
+    assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2024-03-31"]) == 0
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        scored = con.execute("select account_id, count(*), cast(min(date) as varchar), cast(max(date) as varchar) "
+                             "from main.fct_account_health_daily group by 1 order by 1").fetchall()
+        usage_row = con.execute("select is_delivered, rows_loaded from main.dq_source_deliveries "
+                                "where source = 'usage' and entity = 'events'").fetchone()
+        at_risk = con.execute("select count(*) from main.kpi_monthly where at_risk_mrr is null").fetchone()
+    assert scored == [("acc_a", 82, "2024-01-10", "2024-03-31"), ("acc_b", 60, "2024-02-01", "2024-03-31")]
+    assert usage_row == (True, 1) and at_risk == (0,)
