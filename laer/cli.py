@@ -16,7 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from laer.fast_exit import exit_after_cleanup
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from orchestration.refresh import RefreshOutcome
+    from orchestration.settings import LaerSettings
 
 console = Console(highlight=False, soft_wrap=True)
 
@@ -130,12 +133,30 @@ def _refresh_days(landing: Path, warehouse: Path, days: list[str | None]) -> int
                 console.print(f"[red]--as-of {problem}[/red]")
                 return 2
         for settings in runs:
-            with console.status(f"refresh as of {settings.as_of_date}: load → dbt build → checks → publish"):
-                outcome = run_refresh(settings)
+            outcome = _run_with_progress(settings, run_refresh)
             code = _print_outcome(outcome)
             if code != 0:
                 return code
     return 0
+
+
+def _run_with_progress(settings: LaerSettings, run: Callable[[LaerSettings], RefreshOutcome]) -> RefreshOutcome:
+    """Run one refresh showing its stages (files loaded of N, dbt nodes of N, checks, publish)
+    with elapsed time; dbt's own output goes to <warehouse>/logs/last-refresh.log."""
+    import contextlib
+    import sys
+
+    from laer.progress import ConsoleReporter, DbtLines, open_log, reporting
+
+    log_path = settings.warehouse.root / "logs" / "last-refresh.log"
+    screen = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    screen.print(f"refresh as of {settings.as_of_date}")
+    with open_log(log_path) as log, ConsoleReporter(screen, prefix="  ") as reporter, reporting(reporter), \
+            contextlib.redirect_stdout(DbtLines(log)):  # type: ignore[type-var]
+        outcome = run(settings)
+    if not outcome.success:
+        screen.print(f"dbt's output: {log_path}")
+    return outcome
 
 
 def _print_outcome(outcome: RefreshOutcome) -> int:

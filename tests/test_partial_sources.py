@@ -3,6 +3,7 @@ billing gets its revenue marts; the sources it never delivered are empty raw tab
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,18 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path, ca
     assert capsys.readouterr().out.strip() == \
         "no data yet as of 2023-12-31: no subscription had started by that day; nothing to report"
     assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse), "--as-of", "2024-03-31"]) == 0
+    # the stages as progress: files loaded of N (6 new, 6 seen by the first refresh), dbt's
+    # nodes done of all, checks, publish, with elapsed seconds; dbt's own output in a log file
+    shown = capsys.readouterr().out
+    stages = re.findall(r"^  (load files|raw checks|dbt build|marts checks|publish|report) +(\S*) +[0-9.]+ s(.*)$",
+                        shown, re.M)
+    done, total = stages[2][1].split("/")
+    assert done == total and int(total) > 100  # every dbt node of the build
+    assert [(name, count, note.strip()) for name, count, note in stages if name != "dbt build"] == [
+        ("load files", "0/0", "6 loaded before"), ("raw checks", "5/5", ""), ("marts checks", "24/24", ""),
+        ("publish", "", "17 marts"), ("report", "", "")]
+    assert "OK created sql table model" not in shown
+    assert "OK created sql table model" in (warehouse / "logs" / "last-refresh.log").read_text()
     with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
         facts = con.execute("select account_id, cast(month as varchar), mrr, movement from main.fct_mrr_monthly "
                             "order by account_id, month").fetchall()

@@ -758,8 +758,10 @@ def plan_batches(files: Iterable[LandingFile], entities: Iterable[str] | None, s
 
 def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Iterable[str] | None = None,
                  on_file: Callable[[FileResult], None] | None = None,
-                 before_commit: Callable[[LandingFile], None] | None = None) -> LoadReport:
-    """Load every new file under ``landing`` (optionally only some raw tables)."""
+                 before_commit: Callable[[LandingFile], None] | None = None,
+                 on_plan: Callable[[int, int], None] | None = None) -> LoadReport:
+    """Load every new file under ``landing`` (optionally only some raw tables). ``on_plan``
+    hears how many files are new and how many were loaded before, before any loads."""
     con.execute("set TimeZone = 'UTC'")
     ensure_ledger(con)
     for entity in ENTITIES:  # every raw table of the contract exists, empty until its entity delivers
@@ -777,6 +779,9 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
     known = {(p, size, ns): h for p, h, size, ns, settled in ledger if settled}
     last_batch = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
     plan = plan_batches(found.files, entities, seen, last_batch, known)
+    if on_plan:
+        new = sum(batch is not None for _, _, batch in plan)
+        on_plan(new, len(plan) - new)
     clean = _parquet_candidates(con, [(f, d, b) for f, d, b in plan if b is not None])
 
     results: list[FileResult] = []

@@ -12,6 +12,7 @@ from dagster import (
     asset,
 )
 
+from laer.progress import stage
 from laer.publish import PUBLISHED_MARTS, publish_marts, published_as_of
 from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
 from orchestration.calendar import DAILY
@@ -48,8 +49,9 @@ def published_marts(context: AssetExecutionContext, laer: LaerSettings) -> Itera
         # and the digests after it are skipped)
         context.log.warning(f"not published: the published marts are as of {newer}, later than {laer.as_of_date}")
         return
-    with fail_at_once_when_retrying_cannot_help(laer.warehouse):
+    with fail_at_once_when_retrying_cannot_help(laer.warehouse), stage("publish") as publishing:
         result = publish_marts(laer.warehouse, as_of=laer.as_of_date, run_id=context.run.run_id, checks=checks)
+        publishing.note = f"{len(result.row_counts)} marts"
     context.log.info(f"published {result.publish_id}: {sum(result.row_counts.values())} rows in "
                      f"{len(result.row_counts)} marts")
     yield MaterializeResult(metadata={"publish_id": result.publish_id, "as_of": laer.as_of_date,

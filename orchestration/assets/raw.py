@@ -14,6 +14,7 @@ from dagster_duckdb import DuckDBResource
 
 from laer.contract import ENTITIES
 from laer.ingest.loader import LEDGER, FileResult, load_landing
+from laer.progress import stage
 from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
 from orchestration.calendar import DAILY
 from orchestration.settings import LaerSettings
@@ -45,19 +46,25 @@ def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: Du
     """Load new landing files (lexical order, one transaction each, bad files quarantined)."""
     selected = {k.path[-1] for k in context.selected_asset_keys if k != LEDGER_KEY}
     results: list[FileResult] = []
+    def on_plan(new: int, seen_before: int) -> None:
+        loading.total = new
+        loading.note = f"{seen_before} loaded before" if seen_before else ""
+        loading.advance(0)
 
     def on_file(res: FileResult) -> None:
         results.append(res)
+        if res.status != "skipped":
+            loading.advance()
         if res.status == "quarantined":
             context.log.warning(f"quarantined {res.relpath}: {res.message}")
         elif res.status == "loaded" and res.warnings:
             context.log.warning(f"loaded {res.relpath} with warnings: {'; '.join(res.warnings)}")
 
     wh = laer.warehouse
-    with fail_at_once_when_retrying_cannot_help(wh):
+    with fail_at_once_when_retrying_cannot_help(wh), stage("load files") as loading:
         wh.ensure()  # the first asset that writes the warehouse creates its folder
         with duckdb.get_connection() as con:
-            report = load_landing(con, laer.landing, entities=selected, on_file=on_file)
+            report = load_landing(con, laer.landing, entities=selected, on_file=on_file, on_plan=on_plan)
             counts = dict(con.execute(f"select path, row_count from {LEDGER} where status = 'loaded'").fetchall())
     for w in report.warnings:
         context.log.warning(w)

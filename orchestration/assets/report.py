@@ -2,6 +2,7 @@
 
 from dagster import AssetExecutionContext, AssetKey, MaterializeResult, asset
 
+from laer.progress import stage
 from laer.report import write_report
 from laer.report.data import NoDataYet
 from orchestration.calendar import DAILY
@@ -21,10 +22,12 @@ REPORT_KEY = AssetKey(["published", "leadership_report"])
 )
 def leadership_report(context: AssetExecutionContext, laer: LaerSettings) -> MaterializeResult:
     laer = laer.for_run(context)
-    try:
-        path = write_report(laer.warehouse.root, as_of=laer.as_of_date)
-    except NoDataYet as exc:  # the marts are published; a day before the data has no report
-        context.log.warning(str(exc))
-        return MaterializeResult(metadata={"written": False, "why": str(exc)})
+    with stage("report") as writing:
+        try:
+            path = write_report(laer.warehouse.root, as_of=laer.as_of_date)
+        except NoDataYet as exc:  # the marts are published; a day before the data has no report
+            writing.note = "no data yet"
+            context.log.warning(str(exc))
+            return MaterializeResult(metadata={"written": False, "why": str(exc)})
     context.log.info(f"report written: {path}")
     return MaterializeResult(metadata={"written": True, "path": str(path), "size_bytes": path.stat().st_size})

@@ -13,6 +13,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
+from laer.progress import stage
 from orchestration.calendar import DAILY
 from orchestration.dbt_project import dbt_project, ensure_manifest
 from orchestration.settings import LaerSettings
@@ -75,5 +76,6 @@ def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: 
     os.environ.update(laer.dbt_environment)
     # unit tests prove the SQL, not the data: CI runs them (tests/test_dbt_unit.py), refreshes skip them
     args = ["build", "--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(args, context=context, target_path=laer.warehouse.dbt_target)
-    yield from invocation.stream()
+    with stage("dbt build"):  # laer refresh counts the nodes from dbt's output (laer.progress)
+        invocation = dbt.cli(args, context=context, target_path=laer.warehouse.dbt_target)
+        yield from invocation.stream()

@@ -26,6 +26,7 @@ from dagster import (
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from laer.progress import stage
 from laer.publish import PUBLISHED_MARTS
 from laer.quality.checks import previous_row_counts, submit_mart_guards, submit_suite
 from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, load_suites
@@ -116,8 +117,10 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
                 key = AssetKey(["marts", mart])
                 if (key, GUARD_NAME) in selected:
                     queued.append((GUARD_NAME, key, submit_mart_guards(con, mart, validator, previous)))
-    for name, key, futures in queued:
-        yield to_check_result(name, key, [f.result() for f in futures])
+    with stage(f"{docs} checks", total=len(queued)) as checking:
+        for name, key, futures in queued:
+            yield to_check_result(name, key, [f.result() for f in futures])
+            checking.advance()
     validator.write_docs()  # rendered in the worker while the run goes on
 
 
