@@ -167,3 +167,32 @@ def test_spark_loader_removes_rows_of_a_load_that_crashed_before_its_ledger_writ
     assert [(r.relpath, r.status, r.rows) for r in report.results] == [("crm/accounts/extra_3.csv", "loaded", 1)]
     assert spark.sql(count).first()[0] == 1
     assert spark.sql("select count(*) from raw._load_ledger where path = 'crm/accounts/extra_3.csv'").first()[0] == 1
+
+
+@needs_java
+def test_spark_loader_gives_each_bad_file_the_duckdb_loaders_reason_and_withdraws_deleted_ones(
+        spark, spark_warehouse: Path, tmp_path: Path) -> None:
+    """The DuckDB loader's bad-file fixtures (tests/test_loader.py), on Spark: the same
+    quarantine reason, nothing of the file loaded; a quarantined file deleted from landing is
+    withdrawn from the quarantine."""
+    from laer.spark.loader import load_landing_spark
+    from tests.test_loader import BAD_FILES
+
+    landing = tmp_path / "landing"
+    expected = {}
+    for i, (rel, content, reason) in enumerate(BAD_FILES.values()):
+        rel = rel if "*" in rel else rel.replace("/b.", f"/b{i}.")
+        (landing / rel).parent.mkdir(parents=True, exist_ok=True)
+        (landing / rel).write_bytes(content)
+        expected[rel] = reason
+    activities_before = spark.table("raw.crm__activities").count()
+    report = load_landing_spark(spark, landing)
+    assert {r.relpath: r.message for r in report.quarantined} == expected
+    assert report.loaded == [] and spark.table("raw.crm__activities").count() == activities_before
+    gone = "crm/activities/b0.csv"
+    (landing / gone).unlink()
+    assert {r.status for r in load_landing_spark(spark, landing).results} == {"skipped"}
+    latest = spark.sql("select status, message from raw._load_ledger where path = 'crm/activities/b0.csv' "
+                       "order by batch_id").collect()
+    assert [tuple(r) for r in latest] == [("quarantined", expected[gone]),
+                                          ("withdrawn", "no longer in the landing folder")]

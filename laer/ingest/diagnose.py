@@ -26,6 +26,17 @@ def path_problem(f: LandingFile) -> str | None:
             f"rename the file (or folder) without them")
 
 
+def csv_header_line(f: LandingFile) -> bytes | None:
+    """The header line of a CSV file (None when it has none or cannot be read)."""
+    if f.size == 0:
+        return None
+    try:
+        with (gzip.open(f.path, "rb") if f.compressed else f.path.open("rb")) as fh:
+            return fh.readline() or None
+    except (OSError, EOFError):
+        return None
+
+
 def header_names(header: bytes) -> list[str]:
     """The column names of a CSV header line, as written."""
     line = header.decode("utf-8-sig", errors="replace")

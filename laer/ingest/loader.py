@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gzip
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,7 +24,13 @@ from pathlib import Path
 import duckdb
 
 from laer.contract import ENTITIES, MONEY_LIMIT, ColType, Column, Entity
-from laer.ingest.diagnose import header_names, header_problem, path_problem, reader_problem
+from laer.ingest.diagnose import (
+    csv_header_line,
+    header_names,
+    header_problem,
+    path_problem,
+    reader_problem,
+)
 from laer.ingest.files import LandingFile, discover
 
 RAW = "raw"
@@ -431,7 +436,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.execute("begin transaction")
     try:
-        header = _csv_header(f) if f.fmt == "csv" else None
+        header = csv_header_line(f) if f.fmt == "csv" else None
         problem = path_problem(f) or header_problem(header, f.entity)
         if problem:
             raise Rejected(problem)
@@ -606,17 +611,6 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
 
 TEXT_CHUNK_FILES = 256
 FILE_COLUMN = "__laer_landing_file"
-
-
-def _csv_header(f: LandingFile) -> bytes | None:
-    """The header line of a CSV file (None when it has none or cannot be read)."""
-    if f.size == 0:
-        return None
-    try:
-        with (gzip.open(f.path, "rb") if f.compressed else f.path.open("rb")) as fh:
-            return fh.readline() or None
-    except (OSError, EOFError):
-        return None
 
 
 def _sql_list(paths: list[str]) -> str:
@@ -824,7 +818,7 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
         # CSV files with the same header, and JSON Lines files, of one entity load together;
         # a path the readers would expand, or a header naming a column twice, is loaded
         # alone (and quarantined with its reason)
-        header = _csv_header(f) if f.fmt == "csv" else b"" if f.fmt == "jsonl" else None
+        header = csv_header_line(f) if f.fmt == "csv" else b"" if f.fmt == "jsonl" else None
         if path_problem(f) or (f.fmt == "csv" and header_problem(header, f.entity)):
             flush()
             flush_text()

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from laer.contract import ENTITIES, ColType, Column, Entity
+from laer.ingest.diagnose import csv_header_line, header_problem, path_problem, reader_problem
 from laer.ingest.files import LandingFile, discover
 from laer.ingest.loader import (
     LINEAGE,
@@ -318,7 +319,13 @@ def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable
     ensure_tables(spark)
     _remove_orphans(spark)
     found = discover(Path(landing))
-    seen = {(r[0], r[1]) for r in spark.sql(f"select path, content_hash from {LEDGER}").collect()}
+    # the latest status of every path the ledger knows: a withdrawn file that comes back is
+    # judged again, like a new delivery
+    latest = {r[0]: tuple(r[1]) for r in spark.sql(
+        f"select path, max_by(struct(status, source, entity, content_hash, size_bytes), batch_id) "
+        f"from {LEDGER} group by path").collect()}
+    seen = {(r[0], r[1]) for r in spark.sql(f"select path, content_hash from {LEDGER} where status <> 'withdrawn'")
+            .collect() if latest[r[0]][0] != "withdrawn"}
     last_batch = int(spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0])  # type: ignore[index]
     loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     groups: dict[tuple[str, tuple[str, ...]], list[_Planned]] = defaultdict(list)
@@ -328,6 +335,17 @@ def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable
             results.append(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
             continue
         p = _Planned(f, digest, batch_id)
+        # what the DuckDB loader rejects before or while reading, found the same way here: a
+        # path Spark would expand as a pattern, a header that is none or names a column twice,
+        # and a text file that is not UTF-8 or not well formed (Spark would read past it)
+        problem = path_problem(f) or (header_problem(csv_header_line(f), f.entity) if f.fmt == "csv" else None)
+        if problem is None and f.fmt in ("csv", "jsonl"):
+            problem = (malformed_reason := reader_problem(f)) and f"malformed {f.fmt} file: {malformed_reason}"
+        if problem:
+            row, result = _settle(p, loaded_at, rejection=Rejected(problem))
+            _ledger_rows(spark, [row])
+            results.append(result)
+            continue
         try:
             groups[(f.entity.table, _layout(f))].append(p)
         except (OSError, UnicodeDecodeError, csv.Error, ValueError) as exc:
@@ -342,5 +360,21 @@ def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable
             results += [result for _, result in settled]
             continue
         results += _load_group(spark, by_table[table], files, layout, loaded_at)
+    _record_withdrawals(spark, latest, {f.relpath for f in found.files}, entities, loaded_at)
     results.sort(key=lambda r: (r.batch_id or 0, r.relpath))
     return LoadReport(results, found.warnings)
+
+
+def _record_withdrawals(spark: SparkSession, latest: dict[str, tuple], present: set[str],
+                        entities: Iterable[str] | None, loaded_at: dt.datetime) -> None:
+    """A quarantined file no longer in the landing folder is withdrawn (as in the DuckDB
+    loader's ``record_withdrawals``); loaded files that disappear keep their rows."""
+    wanted = set(entities) if entities is not None else None
+    gone = sorted((path, last) for path, last in latest.items()
+                  if last[0] == "quarantined" and path not in present
+                  and (wanted is None or f"{last[1]}__{last[2]}" in wanted))
+    if gone:
+        top = int(spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0])  # type: ignore[index]
+        _ledger_rows(spark, [(top + i, path, source, entity, digest, size, None, loaded_at, "withdrawn",
+                              "no longer in the landing folder", None, None, None, None)
+                             for i, (path, (_, source, entity, digest, size)) in enumerate(gone, start=1)])
