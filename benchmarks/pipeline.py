@@ -178,7 +178,7 @@ def parse_for_warehouse(landing: Path, wh: Path, as_of: str) -> None:
     dbt (its settings' environment and target): the warm refresh then starts as the daily
     run of unchanged code does. Without it, a cold copy kept by other code makes the warm
     refresh parse the changed files inside its clock."""
-    from orchestration.dbt_project import parse_project
+    from laer.project import parse_project
     from orchestration.settings import LaerSettings
 
     settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(wh), as_of=as_of)
@@ -211,7 +211,7 @@ def lineage_alone_seconds(landing: Path, wh: Path, as_of: str, mart: str) -> flo
     """dbt's elapsed seconds rebuilding ``mart`` and every model upstream of it from raw,
     by themselves (``dbt run --select +mart --full-refresh``) in the warehouse ``wh``, with
     the refresh's target and environment."""
-    from orchestration.dbt_project import run_dbt
+    from laer.project import run_dbt
     from orchestration.settings import LaerSettings
 
     settings = LaerSettings(landing_dir=str(landing), warehouse_dir=str(wh), as_of=as_of)
@@ -324,7 +324,7 @@ def main() -> None:
         return phase_baseline(*a.args)
 
     from laer.generate import CompanyConfig, generate
-    from orchestration.dbt_project import ensure_manifest
+    from laer.project import ensure_manifest
 
     kept_dir = a.rewarm or a.recold
     work = Path(kept_dir) if kept_dir else Path(tempfile.mkdtemp(prefix="laer-pipeline-"))

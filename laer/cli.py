@@ -321,11 +321,11 @@ def cmd_spark_build(args: argparse.Namespace) -> int:
 
 
 def cmd_spark_compare(args: argparse.Namespace) -> int:
-    from laer.publish import PUBLISHED_MARTS
+    from laer.project import published_marts
     from laer.spark.parity import compare_published
     from laer.spark.session import spark_session
 
-    marts = args.mart or list(PUBLISHED_MARTS)
+    marts = args.mart or list(published_marts())
     differences = compare_published(Path(args.duckdb), spark_session(Path(args.warehouse)), marts)
     for d in differences:
         console.print(f"[red]differs[/red] {d}")

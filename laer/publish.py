@@ -24,32 +24,25 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from laer.paths import Warehouse
+from laer.project import Mart, published_marts
 
 # DuckDB 1.1 reads storage written for v1.0.0; DuckDB 2.x writes newer storage by default.
 BI_STORAGE_VERSION = "v1.0.0"
 PUBLISHED_SCHEMA = "marts"
 PUBLISH_LOG = "ops.publish_log"
 PENDING_ACCOUNT_DAYS = "ops.account_day_unpublished"
-# incremental account-day marts -> their day column (dbt config scope_date_column)
-ACCOUNT_DAY_MARTS = {"fct_account_health_daily": "date", "fct_laer_stage_daily": "date", "early_warnings": "alert_date"}
 # String columns of a few values in marts of tens of millions of rows: the Parquet writer
 # encodes them from an ENUM of their values (0.8 s less per daily run at 100,000
 # accounts); the file still holds plain UTF-8 strings (tests/test_refresh.py).
 PARQUET_ENUM_COLUMNS = {"fct_laer_stage_daily": ("laer_stage", "previous_stage"),
                         "fct_account_health_daily": ("health_band",)}
-# The marts of marts.md: what BI reads, what the guards check, what must equal on Spark.
-PUBLISHED_MARTS = (
-    "dim_accounts", "fct_mrr_monthly", "kpi_monthly", "cohort_retention", "fct_expansion_timing",
-    "fct_laer_stage_daily", "laer_stage_monthly", "fct_account_health_daily", "early_warnings",
-    "fct_csm_coverage", "fct_funnel_monthly", "fct_entry_plan_retention", "fct_renewals_upcoming",
-    "fct_renewal_rate_monthly", "dq_unmatched_customers", "dq_quarantined_files", "dq_source_deliveries",
-)
 
 
 @dataclass(frozen=True)
@@ -84,8 +77,10 @@ def published_as_of(wh: Warehouse) -> str | None:
     return str(json.loads((current / "publish.json").read_text())["as_of"])
 
 
-def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, object]) -> PublishResult:
-    """Copy every table of the ``marts`` schema into a new version and make it current."""
+def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, object],
+                  marts: Mapping[str, Mart] | None = None) -> PublishResult:
+    """Copy the published marts (default: those the dbt project marks ``published``) from the
+    warehouse's ``marts`` schema into a new version and make it current."""
     wh.publishes.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     publish_id = f"{stamp}-{run_id[:8]}"
@@ -94,8 +89,8 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     staging.mkdir()
     previous = current_publish(wh)
     try:
-        row_counts, incremental = _write_version(wh, staging, as_of=as_of, run_id=run_id, checks=checks,
-                                                 previous=previous)
+        row_counts, incremental = _write_version(wh, staging, published_marts() if marts is None else marts,
+                                                 as_of=as_of, run_id=run_id, checks=checks, previous=previous)
         manifest = {"publish_id": publish_id, "as_of": as_of, "run_id": run_id,
                     "published_at": dt.datetime.now(dt.UTC).isoformat(), "row_counts": row_counts,
                     "account_days": "rebuilt rows copied" if incremental else "whole", "checks": checks}
@@ -118,8 +113,8 @@ def publish_marts(wh: Warehouse, *, as_of: str, run_id: str, checks: dict[str, o
     return PublishResult(publish_id, final, row_counts)
 
 
-def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, checks: dict[str, object],
-                   previous: Path | None) -> tuple[dict[str, int], bool]:
+def _write_version(wh: Warehouse, folder: Path, marts: Mapping[str, Mart], *, as_of: str, run_id: str,
+                   checks: dict[str, object], previous: Path | None) -> tuple[dict[str, int], bool]:
     """Write marts.duckdb and marts/*.parquet into ``folder``; (row counts, whether only the
     pending account-days of the account-day marts were copied)."""
     target = folder / "marts.duckdb"
@@ -131,7 +126,9 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
         # (a quarter faster on the account-day marts)
         con.execute("set preserve_insertion_order = false")
         con.execute(f"attach {_lit(wh.db)} as warehouse (read_only)")
-        marts = _tables(con, "warehouse", PUBLISHED_SCHEMA)
+        built = set(_tables(con, "warehouse", PUBLISHED_SCHEMA))
+        if missing := sorted(set(marts) - built):
+            raise RuntimeError(f"the warehouse has no table for published mart(s) {', '.join(missing)}: build them first")
         incremental = previous is not None and (previous / "marts.duckdb").exists() and _has_pending(con)
         if incremental:
             shutil.copyfile(previous / "marts.duckdb", target)  # type: ignore[operator]
@@ -142,8 +139,8 @@ def _write_version(wh: Warehouse, folder: Path, *, as_of: str, run_id: str, chec
         for mart in marts:
             source = f'warehouse.{PUBLISHED_SCHEMA}."{mart}"'
             published = f'published.main."{mart}"'
-            if mart in ACCOUNT_DAY_MARTS and mart in kept and _same_columns(con, mart):
-                day = ACCOUNT_DAY_MARTS[mart]
+            day = marts[mart].day_column
+            if day and mart in kept and _same_columns(con, mart):
                 pending = (f"(select account_id, min(rebuild_from) as rebuild_from from warehouse.{PENDING_ACCOUNT_DAYS} "
                            "group by account_id)")
                 con.execute(f"delete from {published} as t using {pending} as p "

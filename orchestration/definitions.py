@@ -9,6 +9,7 @@ from dagster import (
     in_process_executor,
 )
 
+from laer.project import dbt_executable
 from orchestration.assets.delivery import delivery
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import landing_files
@@ -20,7 +21,7 @@ from orchestration.checks.expectations import (
     mart_expectations,
     raw_expectations,
 )
-from orchestration.dbt_project import LaerDbtCliResource, dbt_executable, dbt_project
+from orchestration.dbt_project import LaerDbtCliResource, dbt_project
 from orchestration.duckdb_resource import WarehouseDuckDB
 from orchestration.schedules import daily_refresh
 from orchestration.sensors import landing_sensor, refresh_failure_alert

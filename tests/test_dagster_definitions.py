@@ -82,7 +82,8 @@ def test_dbt_resource_knows_the_dbt_version_without_a_subprocess_or_an_adapter(m
     from dagster_dbt import DbtCliResource
     from packaging.version import Version
 
-    from orchestration.dbt_project import LaerDbtCliResource, dbt_executable, dbt_project
+    from laer.project import dbt_executable
+    from orchestration.dbt_project import LaerDbtCliResource, dbt_project
 
     # what dagster-dbt would have learnt from `dbt --version`, asked here by hand
     printed = subprocess.run([dbt_executable(), "--version"], capture_output=True, text=True, check=True).stdout

@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from orchestration.dbt_project import PROJECT_DIR, dbt_executable
+from laer.project import PROJECT_DIR, dbt_executable
 
 
 def dbt_test(db: Path, select: str, tmp_path: Path, *, data_tests_only: bool = True) -> subprocess.CompletedProcess[str]:

@@ -27,10 +27,11 @@ def test_refresh_published_every_mart_in_duckdb_and_parquet(shared_warehouse: Pa
 def test_parquet_files_hold_the_published_rows_with_the_published_types(shared_warehouse: Path) -> None:
     import pyarrow.parquet as pq
 
-    from laer.publish import PARQUET_ENUM_COLUMNS, PUBLISHED_MARTS
+    from laer.project import published_marts
+    from laer.publish import PARQUET_ENUM_COLUMNS
 
     with duckdb.connect(str(shared_warehouse / "marts.duckdb"), read_only=True) as con:
-        for mart in PUBLISHED_MARTS:
+        for mart in published_marts():
             parquet = f"read_parquet('{shared_warehouse}/marts/{mart}.parquet')"
             assert (con.execute(f"describe select * from {parquet}").fetchall()
                     == con.execute(f"describe main.{mart}").fetchall()), mart

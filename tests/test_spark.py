@@ -14,7 +14,7 @@ import jinja2
 import pytest
 import yaml
 
-from laer.publish import PUBLISHED_MARTS
+from laer.project import published_marts
 from tests.conftest import ROOT, SHARED
 
 JAVA = shutil.which("java") or (os.environ.get("JAVA_HOME") and Path(os.environ["JAVA_HOME"], "bin", "java").exists())
@@ -82,7 +82,7 @@ def test_every_published_mart_equals_duckdb_row_for_row(spark, shared_warehouse:
 
     from laer.spark.parity import compare_published
 
-    differences = compare_published(shared_warehouse / "marts.duckdb", spark, list(PUBLISHED_MARTS))
+    differences = compare_published(shared_warehouse / "marts.duckdb", spark, list(published_marts()))
     assert not differences, "\n".join(map(str, differences))
     # the comparison is not between empty tables: the revenue, cohort and LAER marts are full
     with duckdb.connect(str(shared_warehouse / "marts.duckdb"), read_only=True) as duck:

@@ -12,8 +12,9 @@ from dagster import (
     asset,
 )
 
+from laer import project
 from laer.progress import stage
-from laer.publish import PUBLISHED_MARTS, publish_marts, published_as_of
+from laer.publish import publish_marts, published_as_of
 from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
 from orchestration.calendar import DAILY
 from orchestration.settings import LaerSettings
@@ -29,7 +30,7 @@ def _check_summary(context: AssetExecutionContext) -> dict[str, object]:
 
 @asset(
     key=AssetKey(["published", "marts"]),
-    deps=[AssetKey(["marts", m]) for m in PUBLISHED_MARTS],
+    deps=[AssetKey(["marts", m]) for m in project.published_marts()],
     group_name="publish",
     **DAILY,
     kinds={"duckdb", "parquet"},
@@ -50,7 +51,8 @@ def published_marts(context: AssetExecutionContext, laer: LaerSettings) -> Itera
         context.log.warning(f"not published: the published marts are as of {newer}, later than {laer.as_of_date}")
         return
     with fail_at_once_when_retrying_cannot_help(laer.warehouse), stage("publish") as publishing:
-        result = publish_marts(laer.warehouse, as_of=laer.as_of_date, run_id=context.run.run_id, checks=checks)
+        result = publish_marts(laer.warehouse, as_of=laer.as_of_date, run_id=context.run.run_id, checks=checks,
+                               marts=project.published_marts())
         publishing.note = f"{len(result.row_counts)} marts"
     context.log.info(f"published {result.publish_id}: {sum(result.row_counts.values())} rows in "
                      f"{len(result.row_counts)} marts")

@@ -14,8 +14,9 @@ from dagster_dbt import (
 )
 
 from laer.progress import stage
+from laer.project import ensure_manifest
 from orchestration.calendar import DAILY
-from orchestration.dbt_project import dbt_project, ensure_manifest
+from orchestration.dbt_project import dbt_project
 from orchestration.settings import LaerSettings
 
 

@@ -27,7 +27,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from laer.progress import stage
-from laer.publish import PUBLISHED_MARTS
+from laer.project import published_marts
 from laer.quality.checks import previous_row_counts, submit_mart_guards, submit_suite
 from laer.quality.expectations import BLOCKING, SuiteOutcome, SuiteSpec, load_suites
 from laer.quality.worker import RemoteValidator, ValidationWorker, active_worker
@@ -103,7 +103,8 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
     selected = {(k.asset_key, k.name) for k in context.selected_asset_check_keys}
     laer = laer.for_run(context)
     validator = gx.validator(laer.warehouse.data_docs / docs)
-    previous = previous_row_counts(laer.warehouse.marts_db, PUBLISHED_MARTS) if guards else {}
+    marts = list(published_marts())
+    previous = previous_row_counts(laer.warehouse.marts_db, marts) if guards else {}
     # every frame is queried here while the worker validates the ones before it; the
     # results are then reported in order
     queued: list[tuple[str, AssetKey, list[Future[SuiteOutcome]]]] = []
@@ -113,7 +114,7 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
             if (key, check_name(suite)) in selected:
                 queued.append((check_name(suite), key, [submit_suite(con, suite, laer.as_of_date, validator)]))
         if guards:
-            for mart in PUBLISHED_MARTS:
+            for mart in marts:
                 key = AssetKey(["marts", mart])
                 if (key, GUARD_NAME) in selected:
                     queued.append((GUARD_NAME, key, submit_mart_guards(con, mart, validator, previous)))
@@ -125,7 +126,8 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
 
 
 RAW_SUITES = [s for s in SUITES if s.asset[0] == "raw"]
-MART_SUITES = [s for s in SUITES if s.asset[0] == "marts"]
+# the suites of the marts dbt publishes (a mart switched off in dbt has no checks)
+MART_SUITES = [s for s in SUITES if s.asset[0] == "marts" and s.asset[1] in published_marts()]
 
 
 @multi_asset_check(specs=[_spec(s) for s in RAW_SUITES], can_subset=True, name="raw_expectations")
@@ -139,7 +141,7 @@ def raw_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, du
         AssetCheckSpec(GUARD_NAME, asset=AssetKey(["marts", m]), blocking=True,
                        description="No PII column names or e-mail-like values (blocking); row count within ±50 % "
                                    "of the previous publish (warning).")
-        for m in PUBLISHED_MARTS
+        for m in published_marts()
     ],
     can_subset=True,
     name="mart_expectations",

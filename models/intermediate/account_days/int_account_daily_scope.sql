@@ -1,9 +1,10 @@
--- Which account-days this run rebuilds (see macros/lifecycle/account_day_scope.sql).
+-- Which account-days this run rebuilds (macros/incremental/, docs/incremental-engine.md).
 -- Per account: rebuild_from, the first day whose rows are rebuilt; read_from, the first
 -- day of state (the day before: previous stage, "was it alerting"); events_from, the
 -- first day of events the early warning's windows read. Everything is rebuilt (from 1900-01-01)
 -- on a full refresh, without a watermark and input snapshots of a complete earlier
--- build, when a mart is missing, when the settings or the code of the chain changed, or
+-- build, when a mart is missing, when the settings or the code of the chain changed
+-- (macros/incremental/signature.sql: its models, the macros and seeds they reach, their vars), or
 -- when the as-of date moved back; an account's every day when it is gone; every day it
 -- has when it is new or its attributes changed (first-seen date, matched or not, CSM:
 -- they apply to every day), from its first day (then or before);
@@ -26,6 +27,7 @@
     {%- endfor %}
 {%- endif %}
 {%- set settings_signature = account_day_settings_signature() %}
+{%- if settings_signature == 'unknown' %}{% set ns.full = true %}{% endif %}
 {#- the inputs are compared only on an incremental run; the dependency is there always #}
 {%- for input in account_day_inputs() %}
 -- depends_on: {{ ref(input.model) }}
