@@ -1,4 +1,4 @@
-"""`laer`: the command line of the LAER warehouse (see shared/contract/marts.md)."""
+"""`laer`: the command line of the LAER warehouse (see docs/contract/marts.md)."""
 
 from __future__ import annotations
 

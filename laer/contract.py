@@ -1,6 +1,6 @@
 """Landing contract v2 as data: the one place the loader, the generator and the docs read.
 
-Mirrors ``shared/contract/landing.md``. Each entity lists its columns with a logical
+Mirrors ``docs/contract/landing.md``. Each entity lists its columns with a logical
 type, whether the column is required (the header must carry it) and, for enumerated
 columns, the known values (an unknown value is a warning, never a rejection).
 """

@@ -14,7 +14,7 @@ from orchestration.assets.delivery import delivery
 from orchestration.assets.publish import published_marts
 from orchestration.assets.raw import landing_files
 from orchestration.assets.report import leadership_report
-from orchestration.assets.warehouse_models import warehouse_models
+from orchestration.assets.warehouse_models import warehouse_models_for
 from orchestration.calendar import refresh_partitions
 from orchestration.checks.expectations import (
     GreatExpectationsResource,
@@ -45,7 +45,7 @@ refresh_job = define_asset_job(
 def build_definitions(settings: LaerSettings | None = None) -> Definitions:
     settings = settings or LaerSettings.from_env()
     return Definitions(
-        assets=[landing_files, warehouse_models, published_marts, leadership_report, delivery],
+        assets=[landing_files, warehouse_models_for(settings.dbt_target), published_marts, leadership_report, delivery],
         asset_checks=[raw_expectations, mart_expectations],
         jobs=[refresh_job],
         schedules=[daily_refresh],

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 
 from dagster import (
@@ -22,9 +21,6 @@ from laer.ingest.pending import LedgerBusy, pending_files
 from orchestration.calendar import CALENDAR
 from orchestration.run_failures import alert_data_team, run_failures
 from orchestration.settings import LaerSettings
-
-# a delivery has settled when none of its files was written for this long
-QUIET_SECONDS = float(os.environ.get("LAER_SENSOR_QUIET_SECONDS", "60"))
 
 
 @sensor(job_name="refresh", minimum_interval_seconds=30, default_status=DefaultSensorStatus.STOPPED,
@@ -43,9 +39,9 @@ def landing_sensor(context: SensorEvaluationContext, laer: LaerSettings) -> RunR
         return SkipReason("no landing file that the load ledger has not seen")
     now = time.time()
     quiet_for = now - pending.newest_ns / 1e9
-    if quiet_for < QUIET_SECONDS:
+    if quiet_for < laer.sensor_quiet_seconds:  # the delivery has not settled yet
         return SkipReason(f"{len(pending.files)} new file(s), the last written {quiet_for:.0f} s ago: waiting "
-                          f"until none was written for {QUIET_SECONDS:.0f} s")
+                          f"until none was written for {laer.sensor_quiet_seconds:.0f} s")
     requested = json.loads(context.cursor).get("requested") if context.cursor else None
     if requested == pending.signature:
         return SkipReason(f"a refresh for these {len(pending.files)} new file(s) was requested already")

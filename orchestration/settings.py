@@ -29,6 +29,8 @@ class LaerSettings(ConfigurableResource):
     warehouse_dir: str
     as_of: str = ""  # YYYY-MM-DD; empty = the company's current day (LAER_TIMEZONE, default UTC)
     dbt_target: str = "duckdb"
+    # the landing sensor waits until no file of a delivery was written for this long
+    sensor_quiet_seconds: float = 60.0
 
     @classmethod
     def from_env(cls) -> LaerSettings:
@@ -37,6 +39,7 @@ class LaerSettings(ConfigurableResource):
             warehouse_dir=os.environ.get("LAER_WAREHOUSE_DIR", "warehouse"),
             as_of=os.environ.get("LAER_AS_OF", ""),
             dbt_target=os.environ.get("LAER_DBT_TARGET", "duckdb"),
+            sensor_quiet_seconds=float(os.environ.get("LAER_SENSOR_QUIET_SECONDS", "60")),
         )
 
     @property

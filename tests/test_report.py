@@ -85,3 +85,43 @@ def test_report_renders_offline_in_headless_chromium(report: Path, tmp_path: Pat
     subprocess.run([browser, *offline, f"--user-data-dir={tmp_path / 'b'}", "--window-size=1400,4200",
                     f"--screenshot={shot}", url], capture_output=True, timeout=180, check=True)
     assert shot.stat().st_size > 50_000
+
+
+def test_a_mart_turned_off_in_dbt_is_not_published_checked_or_reported(shared_warehouse: Path, tmp_path: Path) -> None:
+    """`+enabled: false` on the growth marts (and their lines in the exposures) takes them out
+    of the manifest's published marts; the report of marts without the funnel leaves that
+    chart out and renders the rest."""
+    import duckdb
+    import yaml
+
+    from laer.project import dbt_executable, published_marts
+    from laer.report.build import render
+    from laer.report.data import load
+
+    project = tmp_path / "project"
+    project.mkdir()
+    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"):
+        source = ROOT / part
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, project / part)
+    config = project / "dbt_project.yml"
+    config.write_text(config.read_text().replace("      +meta: {published: true}\n",
+                                                 "      +meta: {published: true}\n      growth:\n        +enabled: false\n"))
+    exposures = project / "models/marts/_exposures.yml"
+    growth = ("fct_funnel_monthly", "fct_entry_plan_retention")
+    text = yaml.safe_load(exposures.read_text())
+    for exposure in text["exposures"]:
+        exposure["depends_on"] = [d for d in exposure["depends_on"] if not any(g in d for g in growth)]
+    exposures.write_text(yaml.safe_dump(text, sort_keys=False))
+    env = {"DBT_PROFILES_DIR": str(project), "LAER_DUCKDB_PATH": str(tmp_path / "parse.duckdb")}
+    subprocess.run([dbt_executable(), "parse", "--quiet", "--project-dir", str(project), "--target-path", str(tmp_path / "target")],
+                   env={**os.environ, **env}, check=True, cwd=project)
+    marts = published_marts(tmp_path / "target" / "manifest.json")
+    assert set(published_marts()) - set(marts) == set(growth) and len(marts) == len(published_marts()) - 2
+
+    copy = tmp_path / "marts.duckdb"
+    shutil.copyfile(shared_warehouse / "marts.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        for mart in growth:
+            con.execute(f"drop table main.{mart}")
+    html = render(load(copy, None))
+    assert 'id="funnel"' not in html and 'id="mrr-bridge"' in html

@@ -79,6 +79,7 @@ def stage_distribution(d: ReportData) -> go.Figure:
 
 
 def funnel_by_source(d: ReportData) -> go.Figure:
+    assert d.funnel is not None
     f = d.funnel.copy()
     fig = go.Figure()
     for col, label, color in (("accounts", "lead → account", "#9ec5fe"), ("trials", "lead → trial", "#5b8def"),
@@ -99,5 +100,5 @@ def all_charts(d: ReportData) -> list[tuple[str, go.Figure]]:
         ("laer-stages", stage_distribution(d)),
         ("cohort-logo", cohort_heatmap(d, "logo_retention", "Cohort logo retention")),
         ("cohort-revenue", cohort_heatmap(d, "revenue_retention", "Cohort revenue retention")),
-        ("funnel", funnel_by_source(d)),
+        *([("funnel", funnel_by_source(d))] if d.funnel is not None else []),
     ]

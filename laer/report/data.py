@@ -35,7 +35,7 @@ class ReportData:
     year_ago: dict[str, object] | None
     cohorts: pd.DataFrame
     stages: pd.DataFrame
-    funnel: pd.DataFrame
+    funnel: pd.DataFrame | None  # None when fct_funnel_monthly is turned off in dbt
     at_risk: pd.DataFrame
     warnings: pd.DataFrame
     renewals: pd.DataFrame
@@ -43,6 +43,12 @@ class ReportData:
     unmatched: pd.DataFrame
     publish_info: dict[str, object]
     missing_sources: list[str]  # "no usage data delivered (events, users)", one per source
+
+
+def _published(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
+    """Whether the marts hold ``mart`` (a mart can be turned off in dbt: its section is left out)."""
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'main' "
+                            "and table_name = ?", [mart]).fetchone()[0])  # type: ignore[index]
 
 
 def missing_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -86,7 +92,8 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
                                "order by month, stage", [month]).df(),
             funnel=con.execute("""select lead_source, sum(leads) as leads, sum(converted_leads) as accounts,
                                          sum(trials) as trials, sum(paying_customers) as paying
-                                  from main.fct_funnel_monthly where month <= ? group by 1 order by paying desc""", [month]).df(),
+                                  from main.fct_funnel_monthly where month <= ? group by 1 order by paying desc""", [month]).df()
+            if _published(con, "fct_funnel_monthly") else None,
             at_risk=con.execute("""select account_id, coalesce(account_name, account_id) as account, segment, csm_id,
                                           current_mrr, health_score, laer_stage
                                    from main.dim_accounts where health_band = 'red' and current_mrr > 0

@@ -8,7 +8,6 @@ and the Hive metastore stay in ``<warehouse>/spark`` for later runs, for
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +36,14 @@ def build_on_spark(landing: Path, warehouse: Path, as_of: str | None, *, unit_te
     from dbt.cli.main import dbtRunner
 
     os.environ.update(spark_env(warehouse))
+    # the as-of date reaches the SQL as in a DuckDB refresh (LaerSettings.dbt_environment):
+    # LAER_DBT_AS_OF, read by macros/as_of.sql while executing; empty = the current date
+    os.environ["LAER_DBT_AS_OF"] = as_of or ""
     spark = spark_session(warehouse)
     report = load_landing_spark(spark, landing)
     args = ["build", "--target", "spark", "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
             "--target-path", str(spark_dir(warehouse) / "dbt_target"),
-            "--log-path", str(spark_dir(warehouse) / "dbt_logs"),
-            "--vars", json.dumps({"as_of": as_of})]
+            "--log-path", str(spark_dir(warehouse) / "dbt_logs")]
     if not unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
     result = dbtRunner().invoke(args)

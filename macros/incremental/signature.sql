@@ -34,7 +34,8 @@
 {#- The readable form of the signature of `model_names` (one part per model, macro, seed and
     var); 'unknown' while parsing. -#}
 {% macro code_signature(model_names) -%}
-    {%- if not execute or not model_names -%}{{ return('unknown') }}{%- endif -%}
+    {#- no graph to read while parsing, nor in a unit test -#}
+    {%- if not execute or not model_names or not graph.get('nodes') -%}{{ return('unknown') }}{%- endif -%}
     {%- set parts = ['dbt=' ~ dbt_version, 'engine=' ~ adapter.type()] -%}
     {%- set code = [] -%}
     {%- set frontier = [] -%}
@@ -78,4 +79,11 @@
         {%- do parts.append(name ~ '=' ~ var(name, none)) -%}
     {%- endfor -%}
     {{ return(parts | join(';')) }}
+{%- endmacro %}
+
+{#- The signature of the model being built — its code, the macros and seeds it reaches, the
+    vars it reads: an incremental model that keeps a `settings_signature` column recomputes
+    everything when it differs. -#}
+{% macro model_signature() -%}
+    {{ return(local_md5(code_signature([model.name]))) }}
 {%- endmacro %}

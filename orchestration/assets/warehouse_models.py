@@ -5,7 +5,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from dagster import AssetExecutionContext, AssetKey
+from dagster import AssetExecutionContext, AssetKey, AssetsDefinition
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
@@ -51,32 +51,38 @@ def refresh_exclusions(dbt_target: str) -> str:
 translator = LaerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(
-    manifest=ensure_manifest(),
-    project=dbt_project,
-    dagster_dbt_translator=translator,
-    name="warehouse_models",
-    **DAILY,  # dagster-dbt's default backfill policy would build every day in one run
-    pool="warehouse_writer",
-    # data tests that only a change of SQL can fail (e.g. unique keys that dedupe_versions
-    # guarantees), and those the engine's constraints enforce: CI runs them
-    # (tests/test_dbt_unit.py); a refresh skips them
-    exclude=refresh_exclusions(LaerSettings.from_env().dbt_target),
-)
-def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: LaerSettings):
-    """`dbt build` of the selected models, seeds and tests for the run's as-of date.
+def warehouse_models_for(dbt_target: str) -> AssetsDefinition:
+    """The dbt models, seeds and tests as Dagster assets and asset checks, for a refresh on
+    ``dbt_target`` (which data tests it leaves out depends on the engine)."""
 
-    Each warehouse keeps its own dbt target folder (``<warehouse>/dbt_target``: artifacts,
-    ``run_results.json``, dbt's log and partial parse). Runs of one warehouse never overlap,
-    and what the parse reads stays the same from one run to the next — the warehouse path in
-    the profile, no CLI vars (the as-of date reaches the SQL through ``LAER_DBT_AS_OF``, read
-    at execution; ``macros/as_of.sql``) — so a daily run re-uses the last run's partial parse
-    instead of parsing the whole project again.
-    """
-    laer = laer.for_run(context)
-    os.environ.update(laer.dbt_environment)
-    # unit tests prove the SQL, not the data: CI runs them (tests/test_dbt_unit.py), refreshes skip them
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    with stage("dbt build"):  # laer refresh counts the nodes from dbt's output (laer.progress)
-        invocation = dbt.cli(args, context=context, target_path=laer.warehouse.dbt_target)
-        yield from invocation.stream()
+    @dbt_assets(
+        manifest=ensure_manifest(),
+        project=dbt_project,
+        dagster_dbt_translator=translator,
+        name="warehouse_models",
+        **DAILY,  # dagster-dbt's default backfill policy would build every day in one run
+        pool="warehouse_writer",
+        # data tests that only a change of SQL can fail (e.g. unique keys that dedupe_versions
+        # guarantees), and those the engine's constraints enforce: CI runs them
+        # (tests/test_dbt_unit.py); a refresh skips them
+        exclude=refresh_exclusions(dbt_target),
+    )
+    def warehouse_models(context: AssetExecutionContext, dbt: DbtCliResource, laer: LaerSettings):
+        """`dbt build` of the selected models, seeds and tests for the run's as-of date.
+
+        Each warehouse keeps its own dbt target folder (``<warehouse>/dbt_target``: artifacts,
+        ``run_results.json``, dbt's log and partial parse). Runs of one warehouse never overlap,
+        and what the parse reads stays the same from one run to the next — the warehouse path in
+        the profile, no CLI vars (the as-of date reaches the SQL through ``LAER_DBT_AS_OF``, read
+        at execution; ``macros/as_of.sql``) — so a daily run re-uses the last run's partial parse
+        instead of parsing the whole project again.
+        """
+        laer = laer.for_run(context)
+        os.environ.update(laer.dbt_environment)
+        # unit tests prove the SQL, not the data: CI runs them (tests/test_dbt_unit.py), refreshes skip them
+        args = ["build", "--exclude-resource-type", "unit_test"]
+        with stage("dbt build"):  # laer refresh counts the nodes from dbt's output (laer.progress)
+            invocation = dbt.cli(args, context=context, target_path=laer.warehouse.dbt_target)
+            yield from invocation.stream()
+
+    return warehouse_models

@@ -39,10 +39,9 @@ mrr_intervals as (
 ),
 
 land as (
-    select account_id, min(valid_from) as land_date
-    from mrr_intervals
-    where mrr > 0
-    group by account_id
+    select account_id, land_date
+    from {{ ref('int_account_milestones') }}
+    where land_date is not null
 ),
 
 seat_intervals as (

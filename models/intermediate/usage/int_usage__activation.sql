@@ -9,14 +9,12 @@
 -- Incremental where the account-day grain is (DuckDB): a run recomputes the accounts
 -- whose window is new or moved, and those whose window holds a day that received events
 -- from batches loaded since the last run (`usage_batch_watermark`); every account when
--- the settings or this model's SQL changed (`settings_signature`). Accounts that lost
+-- its settings or code changed (`settings_signature`, macros/incremental/signature.sql). Accounts that lost
 -- their window are deleted after the insert. The events are read from the earliest
 -- recomputed window on, a constant (also on occurred_at, which prunes raw under the
 -- staging view), so the engine skips older history.
 {%- set window_days = var('activation_window_days') %}
-{%- set signature = local_md5(
-        window_days ~ '|' ~ var('activation_min_active_users') ~ '|' ~ var('activation_min_core_features')
-        ~ '|' ~ model.raw_code) %}
+{%- set signature = model_signature() %}
 {%- set incremental = account_days_incremental() %}
 {#- a table built before its signature column existed is rebuilt as a whole (and gains it) -#}
 {%- set rescope = rescopes_signed_table() %}
@@ -31,39 +29,16 @@
         on_schema_change='append_new_columns',
         post_hook=([
             "delete from {{ this }} where account_id not in (
-                select account_id from {{ ref('int_billing__trials') }}
-                union all
-                select account_id from {{ ref('int_billing__account_mrr_intervals') }} where mrr > 0)"
+                select account_id from {{ ref('int_account_milestones') }} where activation_window_start is not null)"
         ] if incremental else []),
     )
 }}
 
 {%- set windows_and_scope %}
-trials as (
-    select account_id, min(trial_start_date) as first_trial_date
-    from {{ ref('int_billing__trials') }}
-    group by account_id
-),
-
-paid as (
-    select account_id, min(valid_from) as first_paid_date
-    from {{ ref('int_billing__account_mrr_intervals') }}
-    where mrr > 0
-    group by account_id
-),
-
 starts as (
-    select
-        coalesce(trials.account_id, paid.account_id) as account_id,
-        case
-            when trials.first_trial_date is null then paid.first_paid_date
-            when paid.first_paid_date is null then trials.first_trial_date
-            when trials.first_trial_date < paid.first_paid_date then trials.first_trial_date
-            else paid.first_paid_date
-        end as activation_window_start
-    from trials
-    full outer join paid
-        on paid.account_id = trials.account_id
+    select account_id, activation_window_start
+    from {{ ref('int_account_milestones') }}
+    where activation_window_start is not null
 ),
 
 {%- if rescope %}

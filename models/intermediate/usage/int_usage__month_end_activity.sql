@@ -17,7 +17,7 @@
     (the as-of date moved back) is never read. The events are read from the earliest
     recomputed look-back on, a constant, so the engine skips older history. -#}
 {%- set lookback_days = [var('health_window_days'), var('health_recency_zero_days')] | max %}
-{%- set signature = local_md5(var('health_window_days') ~ '|' ~ var('health_recency_zero_days') ~ '|' ~ model.raw_code) %}
+{%- set signature = model_signature() %}
 {{
     config(
         materialized=account_day_materialization(),

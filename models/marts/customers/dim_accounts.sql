@@ -22,16 +22,9 @@ health as (
     where date = {{ as_of_date() }}
 ),
 
-land as (
-    select account_id, min(valid_from) as land_date
-    from {{ ref('int_billing__account_mrr_intervals') }}
-    where mrr > 0
-    group by account_id
-),
-
-cohorts as (
-    select distinct account_id, first_mrr_month as cohort_month
-    from {{ ref('int_billing__account_mrr_monthly') }}
+milestones as (
+    select account_id, land_date, cohort_month
+    from {{ ref('int_account_milestones') }}
 ),
 
 activation as (
@@ -57,8 +50,8 @@ final as (
         accounts.country,
         accounts.owner_id,
         accounts.csm_id,
-        land.land_date,
-        cohorts.cohort_month,
+        milestones.land_date,
+        milestones.cohort_month,
         {{ to_money('coalesce(today.mrr, 0)') }} as current_mrr,
         {{ to_money('12 * coalesce(today.mrr, 0)') }} as current_arr,
         12 * coalesce(today.mrr, 0) >= {{ var('large_customer_arr_usd') }} as is_large_customer,
@@ -67,7 +60,7 @@ final as (
         health.health_band,
         coalesce(activation.is_activated, false) as first_30d_activated,
         {{ to_money('coalesce(revenue.lifetime_revenue, 0)') }} as lifetime_revenue,
-        coalesce(land.land_date < {{ as_of_date() }} and coalesce(today.mrr, 0) <= 0, false) as is_churned,
+        coalesce(milestones.land_date < {{ as_of_date() }} and coalesce(today.mrr, 0) <= 0, false) as is_churned,
         accounts.is_unmatched,
         accounts.employee_count,
         activation.activation_date,
@@ -76,8 +69,7 @@ final as (
     left join today on today.account_id = accounts.account_id
     left join stage on stage.account_id = accounts.account_id
     left join health on health.account_id = accounts.account_id
-    left join land on land.account_id = accounts.account_id
-    left join cohorts on cohorts.account_id = accounts.account_id
+    left join milestones on milestones.account_id = accounts.account_id
     left join activation on activation.account_id = accounts.account_id
     left join revenue on revenue.account_id = accounts.account_id
 )

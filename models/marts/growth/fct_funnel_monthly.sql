@@ -7,17 +7,9 @@ leads as (
     where {{ to_date('created_at') }} <= {{ as_of_date() }}
 ),
 
-trials as (
-    select account_id, min(trial_start_date) as first_trial_date
-    from {{ ref('int_billing__trials') }}
-    group by account_id
-),
-
-land as (
-    select account_id, min(valid_from) as land_date
-    from {{ ref('int_billing__account_mrr_intervals') }}
-    where mrr > 0
-    group by account_id
+milestones as (
+    select account_id, first_trial_date, land_date
+    from {{ ref('int_account_milestones') }}
 ),
 
 lead_outcomes as (
@@ -27,12 +19,11 @@ lead_outcomes as (
         {{ month_start('leads.created_at') }} as lead_month,
         {{ to_date('leads.created_at') }} as lead_date,
         leads.converted_account_id is not null as is_converted,
-        trials.first_trial_date is not null and trials.first_trial_date <= {{ as_of_date() }} as has_trial,
-        land.land_date is not null and land.land_date <= {{ as_of_date() }} as is_paying_customer,
-        case when land.land_date <= {{ as_of_date() }} then land.land_date end as land_date
+        milestones.first_trial_date is not null and milestones.first_trial_date <= {{ as_of_date() }} as has_trial,
+        milestones.land_date is not null and milestones.land_date <= {{ as_of_date() }} as is_paying_customer,
+        case when milestones.land_date <= {{ as_of_date() }} then milestones.land_date end as land_date
     from leads
-    left join trials on trials.account_id = leads.converted_account_id
-    left join land on land.account_id = leads.converted_account_id
+    left join milestones on milestones.account_id = leads.converted_account_id
 ),
 
 final as (

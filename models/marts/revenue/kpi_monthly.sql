@@ -1,5 +1,5 @@
 -- The leadership table: one row per month up to the as-of month. Definitions in
--- shared/contract/marts.md; a ratio with a zero denominator is null.
+-- docs/contract/marts.md; a ratio with a zero denominator is null.
 {% set gm = var('gross_margin') %}
 with
 
@@ -73,10 +73,9 @@ activation as (
         count(*) as landed_accounts,
         sum(case when activation.is_activated then 1 else 0 end) as activated_accounts
     from (
-        select account_id, min(valid_from) as land_date
-        from {{ ref('int_billing__account_mrr_intervals') }}
-        where mrr > 0
-        group by account_id
+        select account_id, land_date
+        from {{ ref('int_account_milestones') }}
+        where land_date is not null
     ) as land
     left join {{ ref('int_usage__activation') }} as activation
         on activation.account_id = land.account_id
