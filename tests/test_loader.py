@@ -527,3 +527,19 @@ def test_a_file_deleted_after_loading_keeps_its_rows_and_a_withdrawn_quarantine_
     (again,) = load_landing(con, landing).results
     assert (again.status, again.batch_id) == ("quarantined", 4)
     assert rows(con, "select path, batch_id from raw.quarantine") == [("crm/activities/b.csv", 4)]
+
+
+def test_files_in_sub_folders_of_an_entity_load_in_order_of_their_whole_path(landing: Path, con) -> None:
+    # date-partitioned exports: usage/events/2024/01/31/…, crm/activities/2024-02/…
+    write(landing, "crm/activities/2024-02/b.csv", ACTIVITIES + "act_feb,acc_1,call,2024-02-01T00:00:00Z\n")
+    write(landing, "crm/activities/2024-01/day-31/a.csv", ACTIVITIES + "act_jan,acc_1,call,2024-01-31T00:00:00Z\n")
+    write(landing, "crm/activities/top.csv", ACTIVITIES + GOOD_ROW)
+    write(landing, "crm/2024/activities.csv", ACTIVITIES + GOOD_ROW)  # no entity folder: ignored
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status, r.batch_id) for r in report.results] == [
+        ("crm/activities/2024-01/day-31/a.csv", "loaded", 1), ("crm/activities/2024-02/b.csv", "loaded", 2),
+        ("crm/activities/top.csv", "loaded", 3)]
+    assert report.warnings == ["crm/2024/activities.csv: not under a known <source>/<entity>/ folder; ignored"]
+    assert rows(con, "select activity_id, _source_file from raw.crm__activities order by _batch_id") == [
+        ("act_jan", "crm/activities/2024-01/day-31/a.csv"), ("act_feb", "crm/activities/2024-02/b.csv"),
+        ("act_ok", "crm/activities/top.csv")]

@@ -54,11 +54,13 @@ def discover(landing: Path) -> Discovery:
             continue
         if not p.is_file():
             continue
+        # an entity's folder may hold sub-folders (date-partitioned exports: events/2024/01/15/…);
+        # their files load in lexical order of the whole path like the others
         parts = rel.split("/")
-        if len(parts) != 3 or (parts[0], parts[1]) not in BY_PATH:
+        if len(parts) < 3 or (parts[0], parts[1]) not in BY_PATH:
             warnings.append(f"{rel}: not under a known <source>/<entity>/ folder; ignored")
             continue
-        fmt = _format(parts[2])
+        fmt = _format(parts[-1])
         if fmt is None:
             warnings.append(f"{rel}: unsupported file type (expected one of {', '.join(FILE_SUFFIXES)}); ignored")
             continue
