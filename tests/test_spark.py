@@ -196,3 +196,32 @@ def test_spark_loader_gives_each_bad_file_the_duckdb_loaders_reason_and_withdraw
                        "order by batch_id").collect()
     assert [tuple(r) for r in latest] == [("quarantined", expected[gone]),
                                           ("withdrawn", "no longer in the landing folder")]
+
+
+@needs_java
+def test_spark_loader_keeps_extra_columns_and_the_files_modification_time_as_duckdb_does(
+        spark, spark_warehouse: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    from laer.ingest.loader import LEDGER, load_landing
+    from laer.spark.loader import load_landing_spark
+
+    landing = tmp_path / "landing"
+    (landing / "crm" / "activities").mkdir(parents=True)
+    drifted = landing / "crm" / "activities" / "drift.csv"
+    drifted.write_text("activity_id,account_id,type,occurred_at,channel\n"
+                       "act_drift,acc_000001,call,2024-12-01T09:00:00Z,zoom\n")
+    report = load_landing_spark(spark, landing)
+    (loaded,) = report.loaded
+    assert loaded.warnings == ["schema drift: extra column(s) channel kept in raw"]
+    row = spark.sql("select activity_id, channel, _source_file from raw.crm__activities "
+                    "where activity_id = 'act_drift'").collect()
+    assert [tuple(r) for r in row] == [("act_drift", "zoom", "crm/activities/drift.csv")]
+    (ledger_row,) = spark.sql("select modified_ns from raw._load_ledger where path = 'crm/activities/drift.csv'").collect()
+    # the DuckDB loader, on the same file: the same warning, column and ledger modification time
+    with duckdb.connect(str(tmp_path / "duck.duckdb")) as con:
+        (duck,) = load_landing(con, landing).loaded
+        assert duck.warnings == loaded.warnings
+        assert con.execute("select channel from raw.crm__activities").fetchall() == [("zoom",)]
+        assert con.execute(f"select modified_ns from {LEDGER}").fetchall() == [(ledger_row[0],)] == [
+            (drifted.stat().st_mtime_ns,)]

@@ -1,17 +1,16 @@
 """Load the landing folder into Spark's ``raw`` database with Spark's own readers.
 
 The Spark counterpart of :mod:`laer.ingest.loader`, for running the dbt project on
-Spark. Same contract, same lineage columns, same ledger, same batch numbering (one
-file = one batch, in lexical order of the path), same rule that a file breaking the
-contract loads nothing and is recorded as quarantined with its first bad row and
-column. Differences, because a Spark table on plain Parquet has no transactions:
+Spark. Same contract, same lineage columns, same ledger columns, same batch numbering
+(one file = one batch, in lexical order of the path), same rule that a file breaking
+the contract loads nothing and is recorded as quarantined with its first bad row and
+column, same checks before reading (laer.ingest.diagnose), extra columns kept as text.
+Differences, because a Spark table on plain Parquet has no transactions:
 
 * files are read together per entity and layout (one Spark job per group, not per
   file), validated per file in one aggregation, and appended together;
 * the ledger is written after the rows. A crash in between leaves rows whose batch
   the ledger does not know; the next load removes them before loading anything.
-* columns outside the contract (schema drift) are reported as warnings in the ledger
-  and not kept.
 """
 
 from __future__ import annotations
@@ -59,7 +58,7 @@ LEDGER_COLUMNS = (
     ("content_hash", "string"), ("size_bytes", "bigint"), ("row_count", "bigint"),
     ("loaded_at", "timestamp"), ("status", "string"), ("message", "string"),
     ("error_column", "string"), ("error_row", "bigint"), ("error_count", "bigint"),
-    ("warnings", "string"),
+    ("warnings", "string"), ("modified_ns", "bigint"),
 )
 CORRUPT = "_corrupt_record"
 
@@ -84,6 +83,8 @@ def ensure_tables(spark: SparkSession) -> None:
     spark.sql(f"create database if not exists {RAW}")
     cols = ", ".join(f"{qi(n)} {t}" for n, t in LEDGER_COLUMNS)
     spark.sql(f"create table if not exists {LEDGER} ({cols}) using parquet")
+    if "modified_ns" not in spark.table(LEDGER).columns:  # ledgers from before
+        spark.sql(f"alter table {LEDGER} add columns (modified_ns bigint)")
     for entity in ENTITIES:
         cols = ", ".join(
             [f"{qi(c.name)} {SPARK_TYPES[c.type]}" for c in entity.columns]
@@ -198,7 +199,7 @@ class _Verdict:
 
 
 def _judge(spark: SparkSession, entity: Entity, view: str,
-           fmt: str) -> tuple[dict[str, str], dict[str, _Verdict], _Verdict]:
+           fmt: str) -> tuple[dict[str, str], list[str], dict[str, _Verdict], _Verdict]:
     """Validate every file of the group in one aggregation: conversions, a verdict per file URI
     and the verdict for a file without data rows (a header-only CSV loads nothing but is fine)."""
     columns = {f.name: f.dataType.simpleString() for f in spark.table(view).schema.fields
@@ -253,10 +254,10 @@ def _judge(spark: SparkSession, entity: Entity, view: str,
             if unknown:
                 warnings.append(f"column {col.name}: unknown value(s) {', '.join(map(repr, unknown[:5]))} kept")
         if extra:
-            warnings.append(f"schema drift: extra column(s) {', '.join(extra)} not kept on Spark")
+            warnings.append(f"schema drift: extra column(s) {', '.join(extra)} kept in raw")
         verdicts[r["_path"]] = _Verdict(n, rejection, warnings)
     no_rows = missing_columns or (Rejected("empty file: no records") if fmt == "jsonl" else None)
-    return conv, verdicts, _Verdict(0, no_rows, [])
+    return conv, extra, verdicts, _Verdict(0, no_rows, [])
 
 
 # --------------------------------------------------------------------------- loading
@@ -273,10 +274,10 @@ def _settle(p: _Planned, loaded_at: dt.datetime, *, rows: int = 0, warnings: lis
     base = (p.batch_id, f.relpath, f.entity.source, f.entity.name, p.digest, f.size)
     if rejection is None:
         noted = json.dumps(warnings, ensure_ascii=False) if warnings else None
-        return ((*base, rows, loaded_at, "loaded", "loaded", None, None, None, noted),
+        return ((*base, rows, loaded_at, "loaded", "loaded", None, None, None, noted, f.modified_ns),
                 FileResult(f.relpath, f.entity.table, "loaded", rows, p.batch_id, "loaded", warnings or []))
     r = rejection
-    return ((*base, None, loaded_at, "quarantined", r.reason, r.column, r.row, r.count, None),
+    return ((*base, None, loaded_at, "quarantined", r.reason, r.column, r.row, r.count, None, f.modified_ns),
             FileResult(f.relpath, f.entity.table, "quarantined", 0, p.batch_id, r.reason,
                        column=r.column, row=r.row, bad_rows=r.count))
 
@@ -289,7 +290,7 @@ def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layo
     df = _read(spark, files, layout)
     view = f"_landing_{entity.table}"
     df.createOrReplaceTempView(view)
-    conv, verdicts, no_rows = _judge(spark, entity, view, fmt)
+    conv, extra, verdicts, no_rows = _judge(spark, entity, view, fmt)
     # Spark names files by URI (``file:/...``); key the plan by Spark's own spelling
     by_path = {str(p.file.path.resolve()): p for p in files}
     by_uri = {uri: by_path[_local_path(uri)] for uri in verdicts}
@@ -299,11 +300,21 @@ def _load_group(spark: SparkSession, entity: Entity, files: list[_Planned], layo
         mapping = spark.createDataFrame([(u, by_uri[u].file.relpath, by_uri[u].batch_id) for u in good],
                                         "_path string, _relpath string, _batch bigint")
         rows = df.join(F.broadcast(mapping), "_path")
-        select = [F.expr(conv[c.name]).cast(SPARK_TYPES[c.type]).alias(c.name) if c.name in conv
-                  else F.lit(None).cast(SPARK_TYPES[c.type]).alias(c.name) for c in entity.columns]
-        select += [F.col("_relpath").alias(LINEAGE[0]), F.col("_batch").alias(LINEAGE[1]),
-                   F.lit(loaded_at).cast("timestamp").alias(LINEAGE[2]), F.col("_row").cast("bigint").alias(LINEAGE[3])]
-        rows.select(*select).write.insertInto(f"{RAW}.{entity.table}")
+        table = f"{RAW}.{entity.table}"
+        # columns outside the contract are kept as text, as on DuckDB: added to the table
+        # (after the lineage columns) the first time a file brings them
+        known = set(spark.table(table).columns)
+        added = [name for name in extra if name not in known]
+        if added:
+            spark.sql(f"alter table {table} add columns ({', '.join(f'{qi(n)} string' for n in added)})")
+        by_name = {c.name: F.expr(conv[c.name]).cast(SPARK_TYPES[c.type]) if c.name in conv
+                   else F.lit(None).cast(SPARK_TYPES[c.type]) for c in entity.columns}
+        by_name.update({LINEAGE[0]: F.col("_relpath"), LINEAGE[1]: F.col("_batch"),
+                        LINEAGE[2]: F.lit(loaded_at).cast("timestamp"), LINEAGE[3]: F.col("_row").cast("bigint")})
+        by_name.update({name: F.col(qi(name)).cast("string") for name in extra})
+        # insertInto is positional: every column of the table, in its order
+        select = [by_name.get(name, F.lit(None).cast("string")).alias(name) for name in spark.table(table).columns]
+        rows.select(*select).write.insertInto(table)
     settled = []
     for uri, p in sorted(by_uri.items(), key=lambda kv: kv[1].batch_id):
         verdict = verdicts.get(uri, no_rows)
@@ -376,5 +387,5 @@ def _record_withdrawals(spark: SparkSession, latest: dict[str, tuple], present: 
     if gone:
         top = int(spark.sql(f"select coalesce(max(batch_id), 0) from {LEDGER}").first()[0])  # type: ignore[index]
         _ledger_rows(spark, [(top + i, path, source, entity, digest, size, None, loaded_at, "withdrawn",
-                              "no longer in the landing folder", None, None, None, None)
+                              "no longer in the landing folder", None, None, None, None, None)
                              for i, (path, (_, source, entity, digest, size)) in enumerate(gone, start=1)])
