@@ -59,8 +59,11 @@ def parse_project(target_path: Path, environment: Mapping[str, str], target: str
     run_dbt(["parse"], target_path, environment, target)
 
 
+@lru_cache(maxsize=1)
 def ensure_manifest() -> Path:
-    """Run ``dbt parse`` when the manifest is missing or older than the project files."""
+    """Run ``dbt parse`` when the manifest is missing or older than the project files. Checked
+    once per process: a process loads the project's definitions once (a Dagster code location
+    is reloaded, in a new process, when the code changes)."""
     if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
         return MANIFEST
     parse_project(TARGET_DIR, {"LAER_DUCKDB_PATH": os.environ.get("LAER_DUCKDB_PATH", str(TARGET_DIR / "parse.duckdb"))})

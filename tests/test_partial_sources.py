@@ -53,12 +53,12 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path, ca
     # the stages as progress: files loaded of N (6 new, 6 seen by the first refresh), dbt's
     # nodes done of all, checks, publish, with elapsed seconds; dbt's own output in a log file
     shown = capsys.readouterr().out
-    stages = re.findall(r"^  (load files|raw checks|dbt build|marts checks|publish|report) +(\S*) +[0-9.]+ s(.*)$",
+    stages = re.findall(r"^  (load files|raw checks|dbt build|mart checks|publish|report) +(\S*) +[0-9.]+ s(.*)$",
                         shown, re.M)
     done, total = stages[2][1].split("/")
     assert done == total and int(total) > 100  # every dbt node of the build
     assert [(name, count, note.strip()) for name, count, note in stages if name != "dbt build"] == [
-        ("load files", "0/0", "6 loaded before"), ("raw checks", "5/5", ""), ("marts checks", "19/19", ""),
+        ("load files", "0/0", "6 loaded before"), ("raw checks", "5/5", ""), ("mart checks", "19/19", ""),
         ("publish", "", "17 marts"), ("report", "", "")]
     assert "OK created sql table model" not in shown
     assert "OK created sql table model" in (warehouse / "logs" / "last-refresh.log").read_text()

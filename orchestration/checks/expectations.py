@@ -103,7 +103,7 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
     selected = {(k.asset_key, k.name) for k in context.selected_asset_check_keys}
     laer = laer.for_run(context)
     validator = gx.validator(laer.warehouse.data_docs / docs)
-    marts = list(published_marts())
+    marts = list(PUBLISHED)
     previous = previous_row_counts(laer.warehouse.marts_db, marts) if guards else {}
     # every frame is queried here while the worker validates the ones before it; the
     # results are then reported in order
@@ -118,7 +118,7 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
                 key = AssetKey(["marts", mart])
                 if (key, GUARD_NAME) in selected:
                     queued.append((GUARD_NAME, key, submit_mart_guards(con, mart, validator, previous)))
-    with stage(f"{docs} checks", total=len(queued)) as checking:
+    with stage("raw checks" if docs == "raw" else "mart checks", total=len(queued)) as checking:
         for name, key, futures in queued:
             yield to_check_result(name, key, [f.result() for f in futures])
             checking.advance()
@@ -126,8 +126,9 @@ def _run(context: AssetCheckExecutionContext, laer: LaerSettings, duckdb: DuckDB
 
 
 RAW_SUITES = [s for s in SUITES if s.asset[0] == "raw"]
-# the suites of the marts dbt publishes (a mart switched off in dbt has no checks)
-MART_SUITES = [s for s in SUITES if s.asset[0] == "marts" and s.asset[1] in published_marts()]
+# the marts dbt publishes, and their suites (a mart switched off in dbt has no checks)
+PUBLISHED = list(published_marts())
+MART_SUITES = [s for s in SUITES if s.asset[0] == "marts" and s.asset[1] in PUBLISHED]
 
 
 @multi_asset_check(specs=[_spec(s) for s in RAW_SUITES], can_subset=True, name="raw_expectations")
@@ -141,7 +142,7 @@ def raw_expectations(context: AssetCheckExecutionContext, laer: LaerSettings, du
         AssetCheckSpec(GUARD_NAME, asset=AssetKey(["marts", m]), blocking=True,
                        description="No PII column names or e-mail-like values (blocking); row count within ±50 % "
                                    "of the previous publish (warning).")
-        for m in published_marts()
+        for m in PUBLISHED
     ],
     can_subset=True,
     name="mart_expectations",
