@@ -70,6 +70,16 @@ def small_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def copy_project(into: Path) -> Path:
+    """A copy of the dbt project (config, profiles, models, macros, seeds, generic tests) to
+    edit in a test without touching the real one."""
+    into.mkdir(parents=True)
+    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"):
+        source = ROOT / part
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, into / part)
+    return into
+
+
 def copy_small(small_built: Path, into: Path) -> tuple[Path, Path]:
     """A private copy of the built small company: (landing, warehouse)."""
     shutil.copytree(small_built, into, symlinks=True)  # the publish links are relative

@@ -24,6 +24,7 @@ from laer.ingest.loader import load_landing
 from laer.paths import Warehouse
 from laer.project import PROJECT_DIR, dbt_executable, published_marts
 from laer.publish import publish_marts
+from tests.conftest import copy_project
 
 COMPANY = CompanyConfig(customers=150, months=8, seed=3, start=dt.date(2024, 1, 1))
 LAST = COMPANY.end_date
@@ -209,10 +210,7 @@ def test_editing_the_health_score_macro_rebuilds_the_whole_history(timeline) -> 
     score of the old formula (tested on a copy of the project and of the warm warehouse)."""
     root = timeline["root"]
     project, copy = root / "edited_project", root / "edited"
-    project.mkdir()
-    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"):
-        source = PROJECT_DIR / part
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, project / part)
+    copy_project(project)
     formula = project / "macros/metrics/health_score.sql"
     shipped = "when coalesce({{ failed_payments }}, 0) = 0 then 1.0"
     assert shipped in formula.read_text()

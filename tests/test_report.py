@@ -13,7 +13,7 @@ import pytest
 
 from laer.report import format as fmt
 from laer.report.data import HEADLINES
-from tests.conftest import ROOT, SHARED
+from tests.conftest import ROOT, SHARED, copy_project
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -99,10 +99,7 @@ def test_a_mart_turned_off_in_dbt_is_not_published_checked_or_reported(shared_wa
     from laer.report.data import load
 
     project = tmp_path / "project"
-    project.mkdir()
-    for part in ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"):
-        source = ROOT / part
-        (shutil.copytree if source.is_dir() else shutil.copy)(source, project / part)
+    copy_project(project)
     config = project / "dbt_project.yml"
     config.write_text(config.read_text().replace("      +meta: {published: true}\n",
                                                  "      +meta: {published: true}\n      growth:\n        +enabled: false\n"))
