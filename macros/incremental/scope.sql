@@ -183,11 +183,12 @@ group by coalesce(current_rows.account_id, previous_rows.account_id)
 {%- endmacro %}
 
 {#- In an incremental account-day mart, the join that keeps only the rows the run
-    rebuilds: those of `alias` from its account's rebuild_from on (nothing on a full build). -#}
-{% macro only_rebuilt_account_days(alias, date_column) -%}
+    rebuilds: those of `alias` from its account's rebuild_from on (nothing on a full build).
+    The account is `alias`.account_id unless `account_column` names another. -#}
+{% macro only_rebuilt_account_days(alias, date_column, account_column=none) -%}
     {%- if is_incremental() %}
     inner join {{ ref('int_account_daily_scope') }} as rebuilt
-        on rebuilt.account_id = {{ alias }}.account_id
+        on rebuilt.account_id = {{ account_column or alias ~ '.account_id' }}
        and {{ alias }}.{{ date_column }} >= rebuilt.rebuild_from
     {%- endif %}
 {%- endmacro %}

@@ -8,8 +8,8 @@
 -- "Last N days" = the day itself and the N-1 days before it. Weights and windows: dbt vars.
 -- Unmatched billing customers get no score: without a CRM account there is no usage,
 -- NPS or seat data to score (see DECISIONLOG.md).
--- Incremental on DuckDB: rows from each account's rebuild_from (int_account_daily_scope)
--- are replaced; the last event before the state's look-back comes from daily usage.
+-- Incremental on DuckDB (macros/incremental/): rows from each account's rebuild_from are
+-- replaced; with_last_event_date reaches back before the state for the last event.
 {{ account_day_mart_config('date') }}
 {{ require_complete_account_scope() }}
 -- depends_on: {{ ref('int_account_daily_scope') }}, {{ ref('int_usage__account_daily') }}
@@ -32,41 +32,8 @@ core_feature_count as (
     select count(*) as core_features from {{ ref('core_features') }}
 ),
 
-{%- if is_incremental() %}
-
-scope as (
-    select * from {{ ref('int_account_daily_scope') }}
-),
-
-last_event_before_state as (
-    select
-        usage_daily.account_id,
-        max(usage_daily.activity_date) as last_event_date
-    from {{ ref('int_usage__account_daily') }} as usage_daily
-    inner join scope
-        on scope.account_id = usage_daily.account_id
-       and usage_daily.activity_date < scope.read_from
-    where usage_daily.events > 0
-    group by usage_daily.account_id
-),
-
-{%- endif %}
-
 with_last_event as (
-    select
-        state.*,
-        coalesce(
-            max(case when state.events > 0 then state.date_day end) over (
-                partition by state.account_id order by state.date_day rows between unbounded preceding and current row
-            ){% if is_incremental() %},
-            last_event_before_state.last_event_date{% endif %}
-        ) as last_event_date
-    from state
-    {%- if is_incremental() %}
-    left join last_event_before_state
-        on last_event_before_state.account_id = state.account_id
-    {%- endif %}
-    where state.account_id in (select account_id from matched_accounts)
+    {{ with_last_event_date('state', where='state.account_id in (select account_id from matched_accounts)') }}
 ),
 
 nps_ranges as (
@@ -86,13 +53,9 @@ daily_failures as (
         dates.date_day,
         count(*) as failed_payments
     from failed_payments
-    {%- if is_incremental() %}
-    inner join scope
-        on scope.account_id = failed_payments.account_id
-    {%- endif %}
     inner join dates
-        on {{ in_health_window('failed_payments.money_date', 'dates.date_day') }}{% if is_incremental() %}
-       and dates.date_day >= scope.rebuild_from{% endif %}
+        on {{ in_health_window('failed_payments.money_date', 'dates.date_day') }}
+    {{- only_rebuilt_account_days('dates', 'date_day', account_column='failed_payments.account_id') }}
     group by failed_payments.account_id, dates.date_day
 ),
 
