@@ -1,8 +1,49 @@
-{#- The health score of marts.md, in one place: its five components, the weighted sum and
-    the band. fct_account_health_daily scores every account-day; int_account_health_month_end
-    scores each month's evaluation day (kpi_monthly's at-risk MRR) straight from the events,
-    without the account-day grain. A data test (tests/dbt/generic/scores_match_daily_health.sql)
-    holds the two to the same scores. Weights, windows and bands are dbt vars. -#}
+{#- The health score of marts.md, in one place: its five components, the weighted sum, the
+    band, and health_scored, which applies them to a relation of inputs. The two models
+    that score — fct_account_health_daily (every account-day) and int_account_health_month_end
+    (each month's evaluation day, for kpi_monthly's at-risk MRR, without waiting for the
+    account-day grain) — only gather the inputs at their grain and call health_scored; a
+    data test (tests/dbt/generic/scores_match_daily_health.sql) holds the two gatherings to
+    the same scores. Weights, windows and bands are dbt vars. -#}
+
+{#- `inputs` (a relation or CTE with the columns active_users_30d, licensed_seats,
+    core_features_30d, last_event_date, latest_nps_score, failed_payments_30d and the day
+    scored, `day_column`) with the score: health_score (0-100, 2 places), health_band and
+    the five components as ratios 0-1 (seat_adoption, feature_breadth, recency,
+    nps_component, billing_component). -#}
+{% macro health_scored(inputs, day_column) -%}
+    select
+        scored.*,
+        {{ health_band('scored.score') }} as health_band
+    from (
+        select
+            components.*,
+            {{ health_score('components.seat_adoption_raw', 'components.feature_breadth_raw', 'components.recency_raw',
+                            'components.nps_raw', 'components.billing_raw') }} as score
+        from (
+            select
+                {{ inputs }}.*,
+                {{ health_seat_adoption(inputs ~ '.active_users_30d', inputs ~ '.licensed_seats') }} as seat_adoption_raw,
+                {{ health_feature_breadth(inputs ~ '.core_features_30d', 'core_feature_count.core_features') }} as feature_breadth_raw,
+                {{ health_recency(inputs ~ '.last_event_date', inputs ~ '.' ~ day_column) }} as recency_raw,
+                {{ health_nps(inputs ~ '.latest_nps_score') }} as nps_raw,
+                {{ health_billing(inputs ~ '.failed_payments_30d') }} as billing_raw
+            from {{ inputs }}
+            cross join (select count(*) as core_features from {{ ref('core_features') }}) as core_feature_count
+        ) as components
+    ) as scored
+{%- endmacro %}
+
+{#- The score's columns as a mart publishes them, from a health_scored relation. -#}
+{% macro health_score_columns(scored) -%}
+        cast({{ scored }}.score as decimal(5,2)) as health_score,
+        {{ scored }}.health_band,
+        {{ to_ratio(scored ~ '.seat_adoption_raw') }} as seat_adoption,
+        {{ to_ratio(scored ~ '.feature_breadth_raw') }} as feature_breadth,
+        {{ to_ratio(scored ~ '.recency_raw') }} as recency,
+        {{ to_ratio(scored ~ '.nps_raw') }} as nps_component,
+        {{ to_ratio(scored ~ '.billing_raw') }} as billing_component
+{%- endmacro %}
 
 {#- active users in the window ÷ licensed seats, capped at 1; 0 without seats -#}
 {% macro health_seat_adoption(active_users, licensed_seats) -%}

@@ -1,8 +1,9 @@
--- The health score (macros/metrics/health_score.sql) of every paying account on each
--- month's evaluation day (int_months: the month's last day, the as-of date for the as-of
--- month): what kpi_monthly's at_risk_mrr sums. Month grain, from the month-end usage
--- (int_usage__month_end_activity), seats, NPS and failed payments; the same scores as
--- fct_account_health_daily on those days (tests/dbt/generic/scores_match_daily_health.sql),
+-- The health score of every paying account on each month's evaluation day (int_months:
+-- the month's last day, the as-of date for the as-of month): what kpi_monthly's at_risk_mrr
+-- sums. This model gathers the inputs at month grain — month-end usage
+-- (int_usage__month_end_activity), seats, NPS, failed payments — and scores them with
+-- health_scored (macros/metrics/health_score.sql), as fct_account_health_daily does at day
+-- grain (tests/dbt/generic/scores_match_daily_health.sql holds the two to the same scores),
 -- without waiting for the account-day grain. Paying: month-end MRR > 0. Unmatched billing
 -- customers get no score, as in the daily mart (no usage, NPS or seats to score); no account
 -- gets one before usage data has been delivered.
@@ -26,10 +27,6 @@ activity as (
     select * from {{ ref('int_usage__month_end_activity') }}
 ),
 
-core_feature_count as (
-    select count(*) as core_features from {{ ref('core_features') }}
-),
-
 nps_ranges as (
     {{ nps_score_ranges(ref('stg_crm__nps_responses')) }}
 ),
@@ -47,18 +44,18 @@ failures as (
     group by paying.account_id, paying.month
 ),
 
-components as (
+inputs as (
     select
         paying.account_id,
         paying.month,
         paying.eval_date,
         paying.mrr,
         coalesce(seats.licensed_seats, 0) as licensed_seats,
-        coalesce(activity.active_users, 0) as active_users,
-        coalesce(activity.core_features_used, 0) as core_features_used,
+        coalesce(activity.active_users, 0) as active_users_30d,
+        coalesce(activity.core_features_used, 0) as core_features_30d,
         activity.last_event_date,
         nps_ranges.score as latest_nps_score,
-        coalesce(failures.failed_payments, 0) as failed_payments
+        coalesce(failures.failed_payments, 0) as failed_payments_30d
     from paying
     left join seats
         on seats.account_id = paying.account_id
@@ -78,16 +75,7 @@ components as (
 ),
 
 scored as (
-    select
-        components.*,
-        {{ health_score(
-            health_seat_adoption('components.active_users', 'components.licensed_seats'),
-            health_feature_breadth('components.core_features_used', 'core_feature_count.core_features'),
-            health_recency('components.last_event_date', 'components.eval_date'),
-            health_nps('components.latest_nps_score'),
-            health_billing('components.failed_payments')) }} as score
-    from components
-    cross join core_feature_count
+    {{ health_scored('inputs', 'eval_date') }}
 ),
 
 final as (
@@ -95,14 +83,13 @@ final as (
         account_id,
         month,
         eval_date,
-        cast(score as decimal(5,2)) as health_score,
-        {{ health_band('score') }} as health_band,
+        {{ health_score_columns('scored') }},
         cast(licensed_seats as bigint) as licensed_seats,
-        cast(active_users as bigint) as active_users_30d,
-        cast(core_features_used as bigint) as core_features_30d,
+        cast(active_users_30d as bigint) as active_users_30d,
+        cast(core_features_30d as bigint) as core_features_30d,
         last_event_date,
         cast(latest_nps_score as integer) as latest_nps_score,
-        cast(failed_payments as integer) as failed_payments_30d,
+        cast(failed_payments_30d as integer) as failed_payments_30d,
         mrr
     from scored
 )

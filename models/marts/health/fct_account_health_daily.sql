@@ -28,10 +28,6 @@ matched_accounts as (
     select account_id from {{ ref('int_accounts') }} where not is_unmatched
 ),
 
-core_feature_count as (
-    select count(*) as core_features from {{ ref('core_features') }}
-),
-
 with_last_event as (
     {{ with_last_event_date('state', where='state.account_id in (select account_id from matched_accounts)') }}
 ),
@@ -59,24 +55,18 @@ daily_failures as (
     group by failed_payments.account_id, dates.date_day
 ),
 
-components as (
+inputs as (
     select
         with_last_event.account_id,
         with_last_event.date_day,
         with_last_event.mrr,
         with_last_event.licensed_seats,
-        with_last_event.active_users_window,
-        with_last_event.core_features_window,
+        with_last_event.active_users_window as active_users_30d,
+        with_last_event.core_features_window as core_features_30d,
         with_last_event.last_event_date,
         daily_nps.score as latest_nps_score,
-        coalesce(daily_failures.failed_payments, 0) as failed_payments_window,
-        {{ health_seat_adoption('with_last_event.active_users_window', 'with_last_event.licensed_seats') }} as seat_adoption,
-        {{ health_feature_breadth('with_last_event.core_features_window', 'core_feature_count.core_features') }} as feature_breadth,
-        {{ health_recency('with_last_event.last_event_date', 'with_last_event.date_day') }} as recency,
-        {{ health_nps('daily_nps.score') }} as nps,
-        {{ health_billing('daily_failures.failed_payments') }} as billing
+        coalesce(daily_failures.failed_payments, 0) as failed_payments_30d
     from with_last_event
-    cross join core_feature_count
     left join nps_ranges as daily_nps
         on daily_nps.account_id = with_last_event.account_id
        and with_last_event.date_day >= daily_nps.valid_from
@@ -90,29 +80,20 @@ components as (
 ),
 
 scored as (
-    select
-        *,
-        {{ health_score('seat_adoption', 'feature_breadth', 'recency', 'nps', 'billing') }} as score
-    from components
+    {{ health_scored('inputs', 'date_day') }}
 ),
 
 final as (
     select
         account_id,
         date_day as date,
-        cast(score as decimal(5,2)) as health_score,
-        {{ health_band('score') }} as health_band,
-        {{ to_ratio('seat_adoption') }} as seat_adoption,
-        {{ to_ratio('feature_breadth') }} as feature_breadth,
-        {{ to_ratio('recency') }} as recency,
-        {{ to_ratio('nps') }} as nps_component,
-        {{ to_ratio('billing') }} as billing_component,
+        {{ health_score_columns('scored') }},
         cast(licensed_seats as bigint) as licensed_seats,
-        cast(active_users_window as bigint) as active_users_30d,
-        cast(core_features_window as bigint) as core_features_30d,
+        cast(active_users_30d as bigint) as active_users_30d,
+        cast(core_features_30d as bigint) as core_features_30d,
         last_event_date,
         cast(latest_nps_score as integer) as latest_nps_score,
-        cast(failed_payments_window as integer) as failed_payments_30d,
+        cast(failed_payments_30d as integer) as failed_payments_30d,
         {{ to_money('mrr') }} as mrr
     from scored
 )
