@@ -123,13 +123,15 @@ def _refresh_days(landing: Path, warehouse: Path, days: list[str | None]) -> int
 
     # Great Expectations imports in its worker process while Dagster and dbt import here
     with validation_worker():
-        from orchestration.calendar import CALENDAR
         from orchestration.refresh import run_refresh
         from orchestration.settings import LaerSettings
 
-        runs = [LaerSettings(landing_dir=str(landing), warehouse_dir=str(warehouse), as_of=day or "") for day in days]
+        # the company's calendar from the environment (LAER_TIMEZONE, LAER_FIRST_DAY); the
+        # refresh itself is DuckDB's (Spark: laer spark build)
+        runs = [LaerSettings.from_env(landing_dir=str(landing), warehouse_dir=str(warehouse), as_of=day or "",
+                                      dbt_target="duckdb") for day in days]
         for settings in runs:
-            if problem := CALENDAR.why_not_a_day(settings.as_of_date):
+            if problem := settings.calendar.why_not_a_day(settings.as_of_date):
                 console.print(f"[red]--as-of {problem}[/red]")
                 return 2
         for settings in runs:

@@ -7,17 +7,18 @@ default UTC), and the schedule and the sensor ask for the **last complete day**:
 yesterday, in that time zone, when the exports end. ``laer refresh --as-of`` runs without a
 partition and uses its own date.
 
-Read once, when the definitions load (Dagster needs the partitions to list them):
-``LAER_TIMEZONE``, ``LAER_FIRST_DAY`` (the first partition, default 2020-01-01) and
-``LAER_REFRESH_CRON`` (the schedule, default ``0 6 * * *`` in that time zone).
+The calendar is part of the settings (``LaerSettings.calendar``: ``LAER_TIMEZONE``,
+``LAER_FIRST_DAY`` — the first partition, default 2020-01-01 — and ``LAER_REFRESH_CRON``,
+the schedule, default ``0 6 * * *`` in that time zone); ``build_definitions`` hands it to
+the assets, the job and the schedule it builds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import warnings
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition
@@ -28,12 +29,6 @@ class RefreshCalendar:
     timezone: str = "UTC"
     first_day: str = "2020-01-01"
     cron: str = "0 6 * * *"
-
-    @classmethod
-    def from_env(cls) -> RefreshCalendar:
-        return cls(timezone=os.environ.get("LAER_TIMEZONE", "UTC"),
-                   first_day=os.environ.get("LAER_FIRST_DAY", "2020-01-01"),
-                   cron=os.environ.get("LAER_REFRESH_CRON", "0 6 * * *"))
 
     def partitions(self) -> DailyPartitionsDefinition:
         # end_offset=1: today's partition exists too (a manual run as of today, as
@@ -59,12 +54,12 @@ class RefreshCalendar:
         """The day before ``at``'s day in the company's time zone (``at`` must be aware)."""
         return (at.astimezone(ZoneInfo(self.timezone)).date() - dt.timedelta(days=1)).isoformat()
 
+    def partitioned_by_day(self) -> dict[str, Any]:
+        """What every asset of the refresh is partitioned by: one day, and one day per run
+        (a backfill replays its days in order, each as of its own day)."""
+        return {"partitions_def": self.partitions(), "backfill_policy": BackfillPolicy.multi_run(1)}
 
-CALENDAR = RefreshCalendar.from_env()
-refresh_partitions = CALENDAR.partitions()
-# what every asset of the refresh is partitioned by: one day, and one day per run (a
-# backfill replays its days in order, each as of its own day). dagster-dbt gives its assets
-# a policy of one run for all days; the other assets say theirs with a parameter Dagster
-# 1.13 still calls beta, which it would warn about at every load of the definitions.
+
+# dagster-dbt gives its assets a policy of one run for all days; the other assets say theirs
+# with a parameter Dagster 1.13 still calls beta, which it would warn about at every load
 warnings.filterwarnings("ignore", category=BetaWarning, message="Parameter `backfill_policy`")
-DAILY = {"partitions_def": refresh_partitions, "backfill_policy": BackfillPolicy.multi_run(1)}

@@ -18,7 +18,6 @@ from dagster import (
 )
 
 from laer.ingest.pending import LedgerBusy, pending_files
-from orchestration.calendar import CALENDAR
 from orchestration.run_failures import alert_data_team, run_failures
 from orchestration.settings import LaerSettings
 
@@ -46,7 +45,7 @@ def landing_sensor(context: SensorEvaluationContext, laer: LaerSettings) -> RunR
     if requested == pending.signature:
         return SkipReason(f"a refresh for these {len(pending.files)} new file(s) was requested already")
     context.update_cursor(json.dumps({"requested": pending.signature}))
-    day = CALENDAR.last_complete_day(dt.datetime.fromtimestamp(now, dt.UTC))
+    day = laer.calendar.last_complete_day(dt.datetime.fromtimestamp(now, dt.UTC))
     return RunRequest(run_key=f"delivery-{pending.signature}", partition_key=day,
                       tags={"laer/trigger": "landing_sensor", "laer/new_files": str(len(pending.files))})
 

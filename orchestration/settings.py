@@ -1,4 +1,6 @@
-"""The one place the orchestration is configured: folders and the as-of date."""
+"""The one place the orchestration is configured: folders, the as-of date, the company's
+calendar. ``LaerSettings.from_env`` is the only reader of the environment; everything
+else receives the settings (a Dagster resource, or ``build_definitions(settings)``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Protocol
 from dagster import ConfigurableResource
 
 from laer.paths import Warehouse
-from orchestration.calendar import CALENDAR
+from orchestration.calendar import RefreshCalendar
 
 
 class HasPartition(Protocol):
@@ -27,20 +29,37 @@ class LaerSettings(ConfigurableResource):
 
     landing_dir: str
     warehouse_dir: str
-    as_of: str = ""  # YYYY-MM-DD; empty = the company's current day (LAER_TIMEZONE, default UTC)
+    as_of: str = ""  # YYYY-MM-DD; empty = the company's current day (in `timezone`)
     dbt_target: str = "duckdb"
     # the landing sensor waits until no file of a delivery was written for this long
     sensor_quiet_seconds: float = 60.0
+    # the company's calendar: its time zone, the first daily partition, the schedule
+    timezone: str = "UTC"
+    first_day: str = "2020-01-01"
+    refresh_cron: str = "0 6 * * *"
 
     @classmethod
-    def from_env(cls) -> LaerSettings:
-        return cls(
-            landing_dir=os.environ.get("LAER_LANDING_DIR", "landing"),
-            warehouse_dir=os.environ.get("LAER_WAREHOUSE_DIR", "warehouse"),
-            as_of=os.environ.get("LAER_AS_OF", ""),
-            dbt_target=os.environ.get("LAER_DBT_TARGET", "duckdb"),
-            sensor_quiet_seconds=float(os.environ.get("LAER_SENSOR_QUIET_SECONDS", "60")),
-        )
+    def from_env(cls, **overrides: object) -> LaerSettings:
+        """The settings from ``LAER_*`` environment variables, then ``overrides``."""
+        env = {
+            "landing_dir": os.environ.get("LAER_LANDING_DIR", "landing"),
+            "warehouse_dir": os.environ.get("LAER_WAREHOUSE_DIR", "warehouse"),
+            "as_of": os.environ.get("LAER_AS_OF", ""),
+            "dbt_target": os.environ.get("LAER_DBT_TARGET", "duckdb"),
+            "sensor_quiet_seconds": float(os.environ.get("LAER_SENSOR_QUIET_SECONDS", "60")),
+            "timezone": os.environ.get("LAER_TIMEZONE", "UTC"),
+            "first_day": os.environ.get("LAER_FIRST_DAY", "2020-01-01"),
+            "refresh_cron": os.environ.get("LAER_REFRESH_CRON", "0 6 * * *"),
+        }
+        return cls(**{**env, **overrides})  # type: ignore[arg-type]
+
+    def replaced(self, **changes: object) -> LaerSettings:
+        """These settings with ``changes``."""
+        return LaerSettings(**{**{name: getattr(self, name) for name in type(self).model_fields}, **changes})
+
+    @property
+    def calendar(self) -> RefreshCalendar:
+        return RefreshCalendar(timezone=self.timezone, first_day=self.first_day, cron=self.refresh_cron)
 
     @property
     def warehouse(self) -> Warehouse:
@@ -53,8 +72,7 @@ class LaerSettings(ConfigurableResource):
         backfilled) computes the day of its partition; any other run, ``as_of``."""
         if not context.has_partition_key:
             return self
-        return LaerSettings(landing_dir=self.landing_dir, warehouse_dir=self.warehouse_dir,
-                            as_of=context.partition_key, dbt_target=self.dbt_target)
+        return self.replaced(as_of=context.partition_key)
 
     @property
     def landing(self) -> Path:
@@ -62,7 +80,7 @@ class LaerSettings(ConfigurableResource):
 
     @property
     def as_of_date(self) -> str:
-        return self.as_of or CALENDAR.today()
+        return self.as_of or self.calendar.today()
 
     @property
     def dbt_environment(self) -> dict[str, str]:

@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
 from dagster import (
+    AssetKey,
     DagsterInstance,
     RunRequest,
     SkipReason,
@@ -22,7 +24,7 @@ from dagster import (
 )
 
 from laer.cli import main
-from orchestration.calendar import CALENDAR, RefreshCalendar
+from orchestration.calendar import RefreshCalendar
 from orchestration.settings import LaerSettings
 from tests.conftest import SMALL, copy_small
 
@@ -73,6 +75,28 @@ def test_the_shipped_definitions_read_the_company_time_zone_and_schedule(tmp_pat
     assert out.split() == ["30", "5", "*", "*", "*", "Asia/Tokyo", "2026-12-06", "Asia/Tokyo", "2024-01-01"]
 
 
+def test_the_calendar_is_part_of_the_settings_the_definitions_are_built_from(tmp_path: Path) -> None:
+    from orchestration.definitions import build_definitions
+
+    settings = LaerSettings(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "wh"),
+                            timezone="America/Los_Angeles", first_day="2025-03-01", refresh_cron="15 4 * * 1-5")
+    defs = build_definitions(settings)
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("15 4 * * 1-5", "America/Los_Angeles")
+    tick = dt.datetime(2026, 12, 8, 4, 15, tzinfo=ZoneInfo("America/Los_Angeles"))
+    with DagsterInstance.ephemeral() as instance:
+        (request,) = schedule.evaluate_tick(build_schedule_context(
+            instance, scheduled_execution_time=tick, repository_def=defs.get_repository_def())).run_requests
+    assert request.partition_key == "2026-12-07"
+    for key in (["raw", "_load_ledger"], ["marts", "kpi_monthly"], ["published", "marts"],
+                ["published", "leadership_report"], ["published", "delivery"]):
+        partitions = defs.resolve_assets_def(AssetKey(key)).partitions_def
+        assert partitions is not None
+        assert (partitions.timezone, partitions.get_first_partition_key()) == ("America/Los_Angeles", "2025-03-01")
+    # a partitioned run computes its day; the rest of the settings stay
+    assert settings.replaced(as_of="2026-12-07").calendar == settings.calendar
+
+
 def _sensor(settings: LaerSettings, cursor: str | None = None):
     from orchestration.sensors import landing_sensor
 
@@ -114,7 +138,7 @@ def test_the_sensor_fires_once_for_a_settled_delivery_and_never_for_loaded_files
     _age(files, 120)
     request, cursor = _sensor(settings)
     assert isinstance(request, RunRequest)
-    assert request.partition_key == CALENDAR.last_complete_day(dt.datetime.now(UTC))
+    assert request.partition_key == settings.calendar.last_complete_day(dt.datetime.now(UTC))
     assert request.tags["laer/new_files"] == "1000" and request.run_key.startswith("delivery-")
     # asked again before the run loaded them: no second run
     again, same_cursor = _sensor(settings, cursor)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dagster import AssetKey
 
+from orchestration.calendar import RefreshCalendar
 from orchestration.settings import LaerSettings
 
 
@@ -41,7 +42,7 @@ def test_the_refresh_job_ran_checks_and_published(shared_warehouse: Path) -> Non
     from orchestration.assets.warehouse_models import warehouse_models_for
     from orchestration.checks.expectations import mart_expectations, raw_expectations
 
-    every_check = {*warehouse_models_for("duckdb").check_keys, *raw_expectations.check_keys, *mart_expectations.check_keys}
+    every_check = {*warehouse_models_for("duckdb", RefreshCalendar()).check_keys, *raw_expectations.check_keys, *mart_expectations.check_keys}
     assert data["checks"]["evaluated"] == len(every_check) >= 120
     assert data["checks"]["passed"] >= data["checks"]["evaluated"] - len(data["checks"]["failed_non_blocking"])
     assert data["row_counts"]["kpi_monthly"] == 24
@@ -53,8 +54,8 @@ def test_a_duckdb_refresh_leaves_out_only_the_tests_duckdb_constraints_or_the_sq
 
     assert refresh_exclusions("duckdb") == "tag:guaranteed_by_sql tag:enforced_by_constraints"
     assert refresh_exclusions("spark") == "tag:guaranteed_by_sql"
-    checks = {key.name for key in warehouse_models_for("duckdb").check_keys}
-    assert any(n.startswith("constraints_hold_") for n in (k.name for k in warehouse_models_for("spark").check_keys))
+    checks = {key.name for key in warehouse_models_for("duckdb", RefreshCalendar()).check_keys}
+    assert any(n.startswith("constraints_hold_") for n in (k.name for k in warehouse_models_for("spark", RefreshCalendar()).check_keys))
     assert not [name for name in checks if name.startswith("constraints_hold_")]
     # the incremental account-day marts keep their column data tests
     assert {"not_null_fct_laer_stage_daily_account_id", "not_null_fct_laer_stage_daily_laer_stage"} <= checks

@@ -471,6 +471,46 @@ def test_money_beyond_what_the_warehouse_holds_is_rejected_at_load(landing: Path
     assert rows(con, "select payment_id, amount from raw.billing__payments") == [("p1", 999999999999999)]
 
 
+def test_typed_numbers_that_do_not_fit_the_contract_type_are_bad_values_not_a_failed_load(landing: Path, con) -> None:
+    # JSON numbers arrive typed (DOUBLE, HUGEINT): a rate beyond decimal(18,8) and a quantity
+    # beyond bigint are each one bad value of their file, like a bad text value
+    write(landing, "billing/fx_rates/a.jsonl", '{"rate_date": "2024-01-01", "currency": "eur", "usd_per_unit": 1.1}\n'
+          '{"rate_date": "2024-01-02", "currency": "eur", "usd_per_unit": 1e20}\n')
+    write(landing, "billing/subscription_items/a.jsonl", json.dumps({
+        "subscription_item_id": "i1", "subscription_id": "s1", "plan_id": "p1", "quantity": 2**70,
+        "started_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}) + "\n")
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.message) for r in report.quarantined] == [
+        ("billing/fx_rates/a.jsonl", "row 2, column usd_per_unit: the value is not a decimal number; "
+                                     "1 row(s) bad in this column"),
+        ("billing/subscription_items/a.jsonl", "row 1, column quantity: the value is not an integer; "
+                                               "1 row(s) bad in this column")]
+    assert rows(con, "select count(*) from raw.billing__fx_rates") == [(0,)]
+
+
+def test_both_engines_read_the_contract_types_from_one_set_of_rules() -> None:
+    from laer.contract import entity
+    from laer.ingest.rules import DUCKDB, SPARK, conversion, native_conversion
+
+    amount = entity("billing", "payments").column("amount")
+    started = entity("billing", "subscription_items").column("started_at")
+    assert conversion(started, "started_at", "VARCHAR", DUCKDB) == (
+        "case when regexp_matches(trim(\"started_at\"), '^[0-9]{4}-[0-9]{2}-[0-9]{2}') "
+        "then timezone('UTC', try_cast(trim(\"started_at\") as timestamptz)) end")
+    assert conversion(started, "started_at", "string", SPARK) == (
+        "case when trim(`started_at`) rlike '^[0-9]{4}-[0-9]{2}-[0-9]{2}' "
+        "then try_cast(trim(`started_at`) as timestamp) end")
+    assert conversion(amount, "amount", "BIGINT", DUCKDB) == (
+        'case when abs(cast("amount" as bigint)) < 1000000000000000 then cast("amount" as bigint) end')
+    assert conversion(amount, "amount", "bigint", SPARK) == (
+        "case when abs(cast(`amount` as bigint)) < 1000000000000000 then cast(`amount` as bigint) end")
+    # a Parquet file loads without a row-by-row check only where no value can fail
+    assert native_conversion(started, "started_at", "TIMESTAMP WITH TIME ZONE", DUCKDB) == (
+        "timezone('UTC', \"started_at\")")
+    assert native_conversion(amount, "amount", "HUGEINT", DUCKDB) is None
+    assert native_conversion(started, "started_at", "VARCHAR", DUCKDB) is None
+
+
 def test_a_readers_own_message_names_the_file_by_its_landing_path(landing: Path) -> None:
     from laer.contract import entity
     from laer.ingest.files import LandingFile

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from laer.contract import ENTITIES, MONEY_LIMIT, ColType, Column, Entity
+from laer.contract import ENTITIES, Column, Entity
 from laer.ingest.diagnose import (
     csv_header_line,
     header_names,
@@ -32,35 +32,25 @@ from laer.ingest.diagnose import (
     reader_problem,
 )
 from laer.ingest.files import LandingFile, discover
+from laer.ingest.rules import (
+    DUCKDB,
+    LINEAGE,
+    Rejected,
+    bad_value_condition,
+    conversion,
+    drift_warning,
+    extra_columns,
+    first_bad_value,
+    malformed,
+    native_conversion,
+    source_columns,
+    unknown_values_warning,
+)
 
 RAW = "raw"
 LEDGER = f"{RAW}._load_ledger"
 RACY_SECONDS = 2  # a file modified less than this before it was hashed is hashed again next time
-LINEAGE = ("_source_file", "_batch_id", "_loaded_at", "_row_number")
-SQL_TYPES = {
-    ColType.STRING: "varchar",
-    ColType.INT: "bigint",
-    ColType.BOOL: "boolean",
-    ColType.TIMESTAMP: "timestamp",
-    ColType.DATE: "date",
-    ColType.DECIMAL: "decimal(18,8)",
-}
-TYPE_WORDS = {
-    ColType.INT: "an integer",
-    ColType.BOOL: "a boolean (true/false)",
-    ColType.TIMESTAMP: "an ISO-8601 timestamp",
-    ColType.DATE: "a date (YYYY-MM-DD)",
-    ColType.DECIMAL: "a decimal number",
-    ColType.STRING: "text",
-}
-
-
-class Rejected(Exception):
-    """The file breaks the landing contract; nothing of it is loaded."""
-
-    def __init__(self, reason: str, column: str | None = None, row: int | None = None, count: int | None = None):
-        super().__init__(reason)
-        self.reason, self.column, self.row, self.count = reason, column, row, count
+qi, _lit = DUCKDB.qi, DUCKDB.lit
 
 
 @dataclass
@@ -98,31 +88,10 @@ class LoadReport:
         return self.by_status("skipped")
 
 
-def qi(name: str) -> str:
-    """Quote an identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {RAW}")
-    con.execute(f"""
-        create table if not exists {LEDGER} (
-            batch_id bigint primary key,
-            path varchar not null,
-            source varchar not null,
-            entity varchar not null,
-            content_hash varchar not null,
-            size_bytes bigint not null,
-            row_count bigint,
-            loaded_at timestamp not null,
-            status varchar not null,        -- loaded | quarantined | withdrawn
-            message varchar,
-            error_column varchar,
-            error_row bigint,
-            error_count bigint,
-            warnings varchar,               -- JSON list of warnings (drift, unknown enum values)
-            modified_ns bigint              -- the file's modification time when hashed
-        )""")
+    columns = ",\n            ".join(DUCKDB.ledger_columns(constraints=True))
+    con.execute(f"create table if not exists {LEDGER} (\n            {columns})")
     con.execute(f"alter table {LEDGER} add column if not exists modified_ns bigint")  # ledgers from before
     con.execute(f"""
         create or replace view {RAW}.quarantine as
@@ -153,15 +122,8 @@ def record_withdrawals(con: duckdb.DuckDBPyConnection, present: set[str], entiti
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
-    cols = ",\n".join(f"{qi(c.name)} {SQL_TYPES[c.type]}" for c in entity.columns)
-    con.execute(f"""
-        create table if not exists {RAW}.{entity.table} (
-            {cols},
-            _source_file varchar not null,
-            _batch_id bigint not null,
-            _loaded_at timestamp not null,
-            _row_number bigint not null
-        )""")
+    columns = ",\n            ".join(DUCKDB.raw_table_columns(entity, lineage_not_null=True))
+    con.execute(f"create table if not exists {RAW}.{entity.table} (\n            {columns})")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
@@ -221,96 +183,8 @@ def _drop_stage(con: duckdb.DuckDBPyConnection, f: LandingFile) -> None:
         con.execute("drop table if exists temp._stage; drop table if exists temp._stage_src")
 
 
-def _lit(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
-NATIVE_TYPES = {
-    ColType.INT: ("BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "HUGEINT"),
-    ColType.BOOL: ("BOOLEAN",),
-    ColType.DATE: ("DATE",),
-    ColType.DECIMAL: ("DOUBLE", "FLOAT", "BIGINT", "INTEGER"),
-}
-
-
-def _is_text(src_type: str) -> bool:
-    t = src_type.upper()
-    return t in ("VARCHAR", "JSON") or t.startswith("VARCHAR")
-
-
 def _native_conversion(col: Column, src: str, src_type: str) -> str | None:
-    """SQL for a column whose reader type already is the contract type (cannot fail), else None."""
-    t, x = src_type.upper(), qi(src)
-    if col.type is ColType.STRING:
-        return x if _is_text(t) else f"cast({x} as varchar)"
-    if _is_text(t):
-        return None
-    if col.type is ColType.TIMESTAMP:
-        if "WITH TIME ZONE" in t:
-            return f"timezone('UTC', {x})"
-        if t.startswith("TIMESTAMP") or t == "DATE":
-            return f"cast({x} as timestamp)"
-        return None
-    if t in NATIVE_TYPES.get(col.type, ()) or (col.type is ColType.DECIMAL and t.startswith("DECIMAL")):
-        return f"cast({x} as {SQL_TYPES[col.type]})"
-    return None
-
-
-def bool_from_text(v: str) -> str:
-    """SQL (DuckDB and Spark alike) reading the contract's boolean spellings; NULL otherwise."""
-    return (f"case lower({v}) when 'true' then true when 't' then true when '1' then true "
-            f"when 'false' then false when 'f' then false when '0' then false end")
-
-
-def bad_value(fmt: str, first_row: int, col: Column, count: int, value: object, also_bad: list[str]) -> Rejected:
-    """The rejection naming the first bad row and column of a file (both loaders say the
-    same). Never the value itself: the reason is published (dq_quarantined_files), and a
-    value may be anything, an e-mail address included."""
-    line = f" (line {first_row + 1})" if fmt == "csv" else ""
-    kind = "an amount in minor units (a whole number of cents under 10^15)" if col.money else TYPE_WORDS[col.type]
-    what = "is required but empty" if value is None else f"is not {kind}"
-    others = f"; also bad: {', '.join(sorted(set(also_bad)))}" if also_bad else ""
-    return Rejected(f"row {first_row}{line}, column {col.name}: the value {what}; "
-                    f"{count} row(s) bad in this column{others}", column=col.name, row=int(first_row), count=int(count))
-
-
-def malformed(f: LandingFile, exc: BaseException) -> str:
-    """The reason for a file its reader could not parse (both loaders): the reader's first
-    line, naming the file by its landing-relative path — the reason is published in
-    ``dq_quarantined_files``, where the machine's folders have no place."""
-    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"malformed {f.fmt} file: {first.replace(str(f.path), f.relpath)}"
-
-
-def within_money_limit(col: Column, expr: str) -> str:
-    """``expr`` as it is, or NULL (a bad value) when ``col`` is money beyond MONEY_LIMIT
-    (both loaders: the SQL is DuckDB's and Spark's alike)."""
-    return f"case when abs({expr}) < {MONEY_LIMIT} then {expr} end" if col.money else expr
-
-
-def _conversion(col: Column, src: str, src_type: str) -> str:
-    """SQL turning stage column ``src`` into the contract type; NULL where it does not parse."""
-    return within_money_limit(col, _plain_conversion(col, src, src_type))
-
-
-def _plain_conversion(col: Column, src: str, src_type: str) -> str:
-    native = _native_conversion(col, src, src_type)
-    if native is not None:
-        return native
-    x = qi(src) if _is_text(src_type) else f"cast({qi(src)} as varchar)"
-    v = f"trim({x})"
-    if col.type is ColType.INT:
-        return f"case when regexp_full_match({v}, '[+-]?[0-9]+') then try_cast({v} as bigint) end"
-    if col.type is ColType.BOOL:
-        return bool_from_text(v)
-    if col.type is ColType.TIMESTAMP:
-        return (f"case when regexp_matches({v}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                f"then timezone('UTC', try_cast({v} as timestamptz)) end")
-    if col.type is ColType.DATE:
-        return f"case when regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') then try_cast({v} as date) end"
-    if col.type is ColType.DECIMAL:
-        return f"try_cast({v} as decimal(18,8))"
-    raise AssertionError(col.type)
+    return native_conversion(col, src, src_type, DUCKDB)
 
 
 TYPED_PREFIX = "__laer_typed__"
@@ -330,35 +204,28 @@ class _Conversion:
 
 def _plan_conversion(entity: Entity, stage_cols: dict[str, str]) -> _Conversion:
     """Rejects a file without a required column; else what to convert and check."""
-    by_lower = {k.strip().lower(): k for k in stage_cols}
-    missing = [c.name for c in entity.required if c.name not in by_lower]
-    if missing:
-        found = ", ".join(stage_cols) or "none"
-        raise Rejected(f"missing required column(s): {', '.join(missing)} (columns found: {found})", column=missing[0])
+    sources = source_columns(entity, stage_cols)
     conv: dict[str, str] = {}
     typed: list[str] = []
     checks: list[tuple[Column, str]] = []
     aggs: list[str] = ["count(*)"]
     for col in entity.columns:
-        src = by_lower.get(col.name)
+        src = sources.get(col.name)
         if src is None:
             continue
         # each value is converted once, into _typed; validation and the insert read that
         conv[col.name] = qi(TYPED_PREFIX + col.name)
-        typed.append(f"{_conversion(col, src, stage_cols[src])} as {conv[col.name]}")
-        bad = f"({qi(src)} is not null and {conv[col.name]} is null)"
-        if col.required:
-            bad = f"({qi(src)} is null or {conv[col.name]} is null)"
-        if col.type is not ColType.STRING or col.required:
+        typed.append(f"{conversion(col, src, stage_cols[src], DUCKDB)} as {conv[col.name]}")
+        bad = bad_value_condition(col, qi(src), conv[col.name])
+        if bad is not None:
             checks.append((col, src))
             aggs += [f"count(*) filter (where {bad})", f"min(_row) filter (where {bad})"]
     enum_cols = [c for c in entity.columns if c.enum and c.name in conv]
     for col in enum_cols:
-        val = f"lower({qi(by_lower[col.name])})" if col.case_insensitive else qi(by_lower[col.name])
+        val = f"lower({qi(sources[col.name])})" if col.case_insensitive else qi(sources[col.name])
         known = ", ".join(_lit(v) for v in col.enum)
         aggs.append(f"list(distinct {val} order by {val}) filter (where {val} is not null and {val} not in ({known}))")
-    known_lower = {c.name for c in entity.columns}
-    extra = {k: v for k, v in stage_cols.items() if k.strip().lower() not in known_lower}
+    extra = {k: stage_cols[k] for k in extra_columns(entity, stage_cols)}
     return _Conversion(conv, typed, checks, aggs, enum_cols, extra)
 
 
@@ -369,12 +236,10 @@ def _outcome(plan: _Conversion, result: tuple) -> tuple[list[tuple[int, Column, 
         count, first = result[1 + 2 * i], result[2 + 2 * i]
         if count:
             failures.append((first, col, src, count))
-    warnings: list[str] = []
-    for col, unknown in zip(plan.enum_cols, result[1 + 2 * len(plan.checks):], strict=True):
-        if unknown:
-            warnings.append(f"column {col.name}: unknown value(s) {', '.join(map(repr, unknown[:5]))} kept")
+    warnings = [unknown_values_warning(col, unknown)
+                for col, unknown in zip(plan.enum_cols, result[1 + 2 * len(plan.checks):], strict=True) if unknown]
     if plan.extra:
-        warnings.append(f"schema drift: extra column(s) {', '.join(plan.extra)} kept in raw")
+        warnings.append(drift_warning(plan.extra))
     return failures, warnings, int(result[0])
 
 
@@ -395,12 +260,11 @@ def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile,
     assert result is not None
     failures, warnings, n_rows = _outcome(plan, result)
     if failures:
-        order = [c.name for c in f.entity.columns]
-        failures.sort(key=lambda x: (x[0], order.index(x[1].name)))
-        first, col, src, count = failures[0]
-        value = con.execute(f"select cast({qi(src)} as varchar) from _stage where _row = ?", [first]).fetchone()
-        raise bad_value(f.fmt, first, col, count, None if value is None else value[0],
-                        [x[1].name for x in failures[1:]])
+        values = []
+        for first, col, src, count in failures:
+            value = con.execute(f"select cast({qi(src)} as varchar) from _stage where _row = ?", [first]).fetchone()
+            values.append((first, col, count, None if value is None else value[0]))
+        raise first_bad_value(f.fmt, f.entity, values)
     return plan.conv, plan.extra, warnings, n_rows
 
 

@@ -43,10 +43,18 @@ class SuiteSpec:
     asset: tuple[str, ...]
     expectations: tuple[ExpectationSpec, ...]
     sql: str | None = None
+    # check these columns of the latest version of each record of a raw table
+    latest_versions: tuple[str, ...] = ()
 
     def query(self, as_of: str) -> str:
         if self.sql:
             return self.sql.format(as_of=as_of)
+        if self.latest_versions:
+            from laer.contract import entity
+            from laer.ingest.rules import latest_versions_sql
+
+            source, name = self.asset[1].split("__", 1)
+            return latest_versions_sql(entity(source, name), self.latest_versions)
         return f"select * from {'.'.join(self.asset)}"
 
 
@@ -96,7 +104,8 @@ def load_suites(folder: Path = EXPECTATIONS_DIR) -> list[SuiteSpec]:
                 if severity not in (BLOCKING, WARNING):
                     raise ValueError(f"{path.name}: suite {s['name']}: severity must be blocking or warning, not {severity!r}")
                 exps.append(ExpectationSpec(e.pop("expect"), {k: v for k, v in e.items() if k != "why"}, severity, e.get("why", "")))
-            suites.append(SuiteSpec(s["name"], tuple(s["asset"]), tuple(exps), s.get("sql")))
+            suites.append(SuiteSpec(s["name"], tuple(s["asset"]), tuple(exps), s.get("sql"),
+                                    tuple(s.get("latest_versions", ()))))
     return suites
 
 

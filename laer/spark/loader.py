@@ -25,19 +25,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from laer.contract import ENTITIES, ColType, Column, Entity
+from laer.contract import ENTITIES, Column, Entity
 from laer.ingest.diagnose import csv_header_line, header_problem, path_problem, reader_problem
 from laer.ingest.files import LandingFile, discover
-from laer.ingest.loader import (
+from laer.ingest.loader import FileResult, LoadReport, plan_batches
+from laer.ingest.rules import (
+    LEDGER_COLUMNS,
     LINEAGE,
-    FileResult,
-    LoadReport,
+    SPARK,
     Rejected,
-    bad_value,
-    bool_from_text,
+    bad_value_condition,
+    conversion,
+    drift_warning,
+    extra_columns,
+    first_bad_value,
     malformed,
-    plan_batches,
-    within_money_limit,
+    source_columns,
+    unknown_values_warning,
 )
 
 if TYPE_CHECKING:
@@ -45,30 +49,10 @@ if TYPE_CHECKING:
 
 RAW = "raw"
 LEDGER = f"{RAW}._load_ledger"
-SPARK_TYPES = {
-    ColType.STRING: "string",
-    ColType.INT: "bigint",
-    ColType.BOOL: "boolean",
-    ColType.TIMESTAMP: "timestamp",
-    ColType.DATE: "date",
-    ColType.DECIMAL: "decimal(18,8)",
-}
-LEDGER_COLUMNS = (
-    ("batch_id", "bigint"), ("path", "string"), ("source", "string"), ("entity", "string"),
-    ("content_hash", "string"), ("size_bytes", "bigint"), ("row_count", "bigint"),
-    ("loaded_at", "timestamp"), ("status", "string"), ("message", "string"),
-    ("error_column", "string"), ("error_row", "bigint"), ("error_count", "bigint"),
-    ("warnings", "string"), ("modified_ns", "bigint"),
-)
+SPARK_TYPES = SPARK.types
+LEDGER_SCHEMA = ", ".join(f"{name} {SPARK_TYPES[type_]}" for name, type_, _ in LEDGER_COLUMNS)
 CORRUPT = "_corrupt_record"
-
-
-def qi(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-def _lit(s: str) -> str:
-    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+qi, _lit = SPARK.qi, SPARK.lit
 
 
 @dataclass(frozen=True)
@@ -81,15 +65,12 @@ class _Planned:
 def ensure_tables(spark: SparkSession) -> None:
     """The ``raw`` database, the ledger and one table per landing entity (contract columns)."""
     spark.sql(f"create database if not exists {RAW}")
-    cols = ", ".join(f"{qi(n)} {t}" for n, t in LEDGER_COLUMNS)
-    spark.sql(f"create table if not exists {LEDGER} ({cols}) using parquet")
+    spark.sql(f"create table if not exists {LEDGER} ({', '.join(SPARK.ledger_columns())}) using parquet")
     if "modified_ns" not in spark.table(LEDGER).columns:  # ledgers from before
         spark.sql(f"alter table {LEDGER} add columns (modified_ns bigint)")
     for entity in ENTITIES:
-        cols = ", ".join(
-            [f"{qi(c.name)} {SPARK_TYPES[c.type]}" for c in entity.columns]
-            + ["_source_file string", "_batch_id bigint", "_loaded_at timestamp", "_row_number bigint"])
-        spark.sql(f"create table if not exists {RAW}.{entity.table} ({cols}) using parquet")
+        spark.sql(f"create table if not exists {RAW}.{entity.table} ({', '.join(SPARK.raw_table_columns(entity))}) "
+                  "using parquet")
 
 
 def _remove_orphans(spark: SparkSession) -> None:
@@ -158,39 +139,6 @@ def _local_path(uri: str) -> str:
     return unquote(urlparse(uri).path)
 
 
-# --------------------------------------------------------------------------- typing
-def _conversion(col: Column, src: str, src_type: str) -> str:
-    """Spark SQL turning column ``src`` into the contract type; NULL where it does not parse
-    (or, for money, beyond the contract's limit)."""
-    return within_money_limit(col, _plain_conversion(col, src, src_type))
-
-
-def _plain_conversion(col: Column, src: str, src_type: str) -> str:
-    x = qi(src)
-    if col.type is ColType.STRING:
-        return x if src_type == "string" else f"cast({x} as string)"
-    if src_type != "string":
-        if col.type is ColType.TIMESTAMP and src_type.startswith("timestamp"):
-            return f"cast({x} as timestamp)"
-        if col.type is ColType.DECIMAL or (col.type is ColType.INT and src_type in ("bigint", "int", "smallint", "tinyint")):
-            return f"try_cast({x} as {SPARK_TYPES[col.type]})"
-        if col.type.value == src_type or (col.type is ColType.BOOL and src_type == "boolean"):
-            return x
-        x = f"cast({x} as string)"
-    v = f"trim({x})"
-    if col.type is ColType.INT:
-        return f"case when {v} rlike '^[+-]?[0-9]+$' then try_cast({v} as bigint) end"
-    if col.type is ColType.BOOL:
-        return bool_from_text(v)
-    if col.type is ColType.TIMESTAMP:
-        return f"case when {v} rlike '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}' then try_cast({v} as timestamp) end"
-    if col.type is ColType.DATE:
-        return f"case when {v} rlike '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}$' then try_cast({v} as date) end"
-    if col.type is ColType.DECIMAL:
-        return f"try_cast({v} as decimal(18,8))"
-    raise AssertionError(col.type)
-
-
 @dataclass
 class _Verdict:
     rows: int
@@ -204,38 +152,38 @@ def _judge(spark: SparkSession, entity: Entity, view: str,
     and the verdict for a file without data rows (a header-only CSV loads nothing but is fine)."""
     columns = {f.name: f.dataType.simpleString() for f in spark.table(view).schema.fields
                if f.name not in ("_path", "_row", CORRUPT, "_metadata")}
-    by_lower = {k.strip().lower(): k for k in columns}
-    missing = [c.name for c in entity.required if c.name not in by_lower]
-    missing_columns = Rejected(f"missing required column(s): {', '.join(missing)} "
-                               f"(columns found: {', '.join(columns) or 'none'})", column=missing[0]) if missing else None
-    conv = {c.name: _conversion(c, by_lower[c.name], columns[by_lower[c.name]])
-            for c in entity.columns if c.name in by_lower}
+    try:
+        sources = source_columns(entity, columns)
+        missing_columns = None
+    except Rejected as rejected:
+        sources, missing_columns = {}, rejected
+    conv = {name: conversion(entity.column(name), src, columns[src], SPARK) for name, src in sources.items()}
     checks: list[tuple[Column, str]] = []
     aggs = ["_path", "count(*) as n"]
     has_corrupt = CORRUPT in spark.table(view).columns
     if has_corrupt:
         aggs += [f"count_if({CORRUPT} is not null) as corrupt_n", f"min(case when {CORRUPT} is not null then _row end) as corrupt_row"]
     for col in entity.columns:
-        if col.name not in conv or not (col.type is not ColType.STRING or col.required):
+        if col.name not in conv:
             continue
-        src, expr = qi(by_lower[col.name]), conv[col.name]
-        bad = f"({src} is null or ({expr}) is null)" if col.required else f"({src} is not null and ({expr}) is null)"
+        src = qi(sources[col.name])
+        bad = bad_value_condition(col, src, f"({conv[col.name]})")
+        if bad is None:
+            continue
         i = len(checks)
         checks.append((col, src))
         aggs += [f"count_if({bad}) as bad_{i}", f"min(case when {bad} then _row end) as first_{i}",
                  f"min_by(cast({src} as string), case when {bad} then _row end) as value_{i}"]
     enum_cols = [c for c in entity.columns if c.enum and c.name in conv]
     for j, col in enumerate(enum_cols):
-        src = qi(by_lower[col.name])
+        src = qi(sources[col.name])
         val = f"lower({src})" if col.case_insensitive else src
         known = ", ".join(_lit(v) for v in col.enum)
         aggs.append(f"array_sort(collect_set(case when {val} not in ({known}) then {val} end)) as unknown_{j}")
-    extra = [k for k in columns if k.strip().lower() not in {c.name for c in entity.columns}]
+    extra = extra_columns(entity, columns)
     verdicts: dict[str, _Verdict] = {}
-    order = [c.name for c in entity.columns]
     for r in spark.sql(f"select {', '.join(aggs)} from {view} group by _path").collect():
         n = int(r["n"])
-        warnings: list[str] = []
         rejection: Rejected | None = None
         if missing_columns:
             rejection = missing_columns
@@ -246,15 +194,10 @@ def _judge(spark: SparkSession, entity: Entity, view: str,
             failures = [(r[f"first_{i}"], col, r[f"bad_{i}"], r[f"value_{i}"])
                         for i, (col, _src) in enumerate(checks) if r[f"bad_{i}"]]
             if failures:
-                failures.sort(key=lambda x: (x[0], order.index(x[1].name)))
-                first, col, count, value = failures[0]
-                rejection = bad_value(fmt, first, col, count, value, [x[1].name for x in failures[1:]])
-        for j, col in enumerate(enum_cols):
-            unknown = r[f"unknown_{j}"]
-            if unknown:
-                warnings.append(f"column {col.name}: unknown value(s) {', '.join(map(repr, unknown[:5]))} kept")
+                rejection = first_bad_value(fmt, entity, failures)
+        warnings = [unknown_values_warning(col, r[f"unknown_{j}"]) for j, col in enumerate(enum_cols) if r[f"unknown_{j}"]]
         if extra:
-            warnings.append(f"schema drift: extra column(s) {', '.join(extra)} kept in raw")
+            warnings.append(drift_warning(extra))
         verdicts[r["_path"]] = _Verdict(n, rejection, warnings)
     no_rows = missing_columns or (Rejected("empty file: no records") if fmt == "jsonl" else None)
     return conv, extra, verdicts, _Verdict(0, no_rows, [])
@@ -263,8 +206,7 @@ def _judge(spark: SparkSession, entity: Entity, view: str,
 # --------------------------------------------------------------------------- loading
 def _ledger_rows(spark: SparkSession, rows: list[tuple]) -> None:
     if rows:
-        schema = ", ".join(f"{n} {t}" for n, t in LEDGER_COLUMNS)
-        spark.createDataFrame(rows, schema=schema).write.insertInto(LEDGER)
+        spark.createDataFrame(rows, schema=LEDGER_SCHEMA).write.insertInto(LEDGER)
 
 
 def _settle(p: _Planned, loaded_at: dt.datetime, *, rows: int = 0, warnings: list[str] | None = None,

@@ -4,6 +4,7 @@
 from dagster import (
     AssetExecutionContext,
     AssetKey,
+    AssetsDefinition,
     AssetSpec,
     Backoff,
     MaterializeResult,
@@ -16,7 +17,7 @@ from laer.contract import ENTITIES
 from laer.ingest.loader import LEDGER, FileResult, load_landing
 from laer.progress import stage
 from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
-from orchestration.calendar import DAILY
+from orchestration.calendar import RefreshCalendar
 from orchestration.settings import LaerSettings
 
 LEDGER_KEY = AssetKey(["raw", "_load_ledger"])
@@ -34,52 +35,57 @@ RAW_SPECS = [
                group_name="raw", kinds={"duckdb"}, skippable=True)]
 
 
-@multi_asset(
-    specs=RAW_SPECS,
-    can_subset=True,
-    name="landing_files",
-    **DAILY,
-    retry_policy=RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL),
-    pool="warehouse_writer",
-)
-def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
-    """Load new landing files (lexical order, one transaction each, bad files quarantined)."""
-    selected = {k.path[-1] for k in context.selected_asset_keys if k != LEDGER_KEY}
-    results: list[FileResult] = []
-    def on_plan(new: int, seen_before: int) -> None:
-        loading.total = new
-        loading.note = f"{seen_before} loaded before" if seen_before else ""
-        loading.advance(0)
+def landing_files_asset(calendar: RefreshCalendar) -> AssetsDefinition:
+    """The ``landing_files`` asset, partitioned by the company's days."""
 
-    def on_file(res: FileResult) -> None:
-        results.append(res)
-        if res.status != "skipped":
-            loading.advance()
-        if res.status == "quarantined":
-            context.log.warning(f"quarantined {res.relpath}: {res.message}")
-        elif res.status == "loaded" and res.warnings:
-            context.log.warning(f"loaded {res.relpath} with warnings: {'; '.join(res.warnings)}")
+    @multi_asset(
+        specs=RAW_SPECS,
+        can_subset=True,
+        name="landing_files",
+        **calendar.partitioned_by_day(),
+        retry_policy=RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL),
+        pool="warehouse_writer",
+    )
+    def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
+        """Load new landing files (lexical order, one transaction each, bad files quarantined)."""
+        selected = {k.path[-1] for k in context.selected_asset_keys if k != LEDGER_KEY}
+        results: list[FileResult] = []
+        def on_plan(new: int, seen_before: int) -> None:
+            loading.total = new
+            loading.note = f"{seen_before} loaded before" if seen_before else ""
+            loading.advance(0)
 
-    wh = laer.warehouse
-    with fail_at_once_when_retrying_cannot_help(wh), stage("load files") as loading:
-        wh.ensure()  # the first asset that writes the warehouse creates its folder
-        with duckdb.get_connection() as con:
-            report = load_landing(con, laer.landing, entities=selected, on_file=on_file, on_plan=on_plan)
-            counts = dict(con.execute(f"select path, row_count from {LEDGER} where status = 'loaded'").fetchall())
-    for w in report.warnings:
-        context.log.warning(w)
-    for key in sorted(context.selected_asset_keys, key=lambda k: k.to_string()):
-        table = key.path[-1]
-        mine = [r for r in results if r.entity == table]
-        yield MaterializeResult(
-            asset_key=key,
-            metadata={
-                "files_loaded": sum(r.status == "loaded" for r in mine),
-                "files_skipped": sum(r.status == "skipped" for r in mine),
-                "files_quarantined": sum(r.status == "quarantined" for r in mine),
-                "rows_loaded": sum(r.rows for r in mine if r.status == "loaded"),
-                "quarantined": [f"{r.relpath}: {r.message}" for r in mine if r.status == "quarantined"][:20],
-            } if key != LEDGER_KEY else {"files_in_ledger": len(counts),
-                                          "quarantined_this_run": [r.relpath for r in report.quarantined],
-                                          "landing_warnings": report.warnings},
-        )
+        def on_file(res: FileResult) -> None:
+            results.append(res)
+            if res.status != "skipped":
+                loading.advance()
+            if res.status == "quarantined":
+                context.log.warning(f"quarantined {res.relpath}: {res.message}")
+            elif res.status == "loaded" and res.warnings:
+                context.log.warning(f"loaded {res.relpath} with warnings: {'; '.join(res.warnings)}")
+
+        wh = laer.warehouse
+        with fail_at_once_when_retrying_cannot_help(wh), stage("load files") as loading:
+            wh.ensure()  # the first asset that writes the warehouse creates its folder
+            with duckdb.get_connection() as con:
+                report = load_landing(con, laer.landing, entities=selected, on_file=on_file, on_plan=on_plan)
+                counts = dict(con.execute(f"select path, row_count from {LEDGER} where status = 'loaded'").fetchall())
+        for w in report.warnings:
+            context.log.warning(w)
+        for key in sorted(context.selected_asset_keys, key=lambda k: k.to_string()):
+            table = key.path[-1]
+            mine = [r for r in results if r.entity == table]
+            yield MaterializeResult(
+                asset_key=key,
+                metadata={
+                    "files_loaded": sum(r.status == "loaded" for r in mine),
+                    "files_skipped": sum(r.status == "skipped" for r in mine),
+                    "files_quarantined": sum(r.status == "quarantined" for r in mine),
+                    "rows_loaded": sum(r.rows for r in mine if r.status == "loaded"),
+                    "quarantined": [f"{r.relpath}: {r.message}" for r in mine if r.status == "quarantined"][:20],
+                } if key != LEDGER_KEY else {"files_in_ledger": len(counts),
+                                              "quarantined_this_run": [r.relpath for r in report.quarantined],
+                                              "landing_warnings": report.warnings},
+            )
+
+    return landing_files

@@ -15,7 +15,7 @@ from dagster_dbt import (
 
 from laer.progress import stage
 from laer.project import ensure_manifest
-from orchestration.calendar import DAILY
+from orchestration.calendar import RefreshCalendar
 from orchestration.dbt_project import dbt_project
 from orchestration.settings import LaerSettings
 
@@ -51,16 +51,17 @@ def refresh_exclusions(dbt_target: str) -> str:
 translator = LaerDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def warehouse_models_for(dbt_target: str) -> AssetsDefinition:
+def warehouse_models_for(dbt_target: str, calendar: RefreshCalendar) -> AssetsDefinition:
     """The dbt models, seeds and tests as Dagster assets and asset checks, for a refresh on
-    ``dbt_target`` (which data tests it leaves out depends on the engine)."""
+    ``dbt_target`` (which data tests it leaves out depends on the engine), partitioned by
+    the company's days."""
 
     @dbt_assets(
         manifest=ensure_manifest(),
         project=dbt_project,
         dagster_dbt_translator=translator,
         name="warehouse_models",
-        **DAILY,  # dagster-dbt's default backfill policy would build every day in one run
+        **calendar.partitioned_by_day(),  # dagster-dbt's default backfill policy would build every day in one run
         pool="warehouse_writer",
         # data tests that only a change of SQL can fail (e.g. unique keys that dedupe_versions
         # guarantees), and those the engine's constraints enforce: CI runs them
