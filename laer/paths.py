@@ -41,6 +41,11 @@ class Warehouse:
         return self.root / "data_docs"
 
     @property
+    def dbt_docs(self) -> Path:
+        """dbt's static docs site of the project this warehouse is built with."""
+        return self.root / "dbt_docs"
+
+    @property
     def dbt_target(self) -> Path:
         return self.root / "dbt_target"
 

@@ -8,8 +8,10 @@ switched off with ``+enabled: false`` is neither built, checked nor published.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from laer.paths import PROJECT_DIR
+from laer.paths import PROJECT_DIR, Warehouse
 
 TARGET_DIR = PROJECT_DIR / "target"
 MANIFEST = TARGET_DIR / "manifest.json"
@@ -79,6 +81,9 @@ class Mart:
     day_column: str | None
     # columns that say when files were loaded: equal data loaded at another time differs there
     load_time_columns: tuple[str, ...]
+    # the model's and its columns' descriptions (the yml next to it): what BI tools show
+    description: str = ""
+    column_descriptions: tuple[tuple[str, str], ...] = ()
 
 
 def published_marts(manifest: Path | None = None) -> dict[str, Mart]:
@@ -95,7 +100,40 @@ def _marts(path: Path, _mtime_ns: int) -> dict[str, Mart]:
     for node in sorted(nodes, key=lambda n: n["name"]):
         meta = node.get("config", {}).get("meta", {})
         if node["resource_type"] == "model" and meta.get("published"):
+            columns = node.get("columns", {})
             marts[node["name"]] = Mart(
                 node["name"], meta.get("account_day_column"),
-                tuple(c for c, col in node.get("columns", {}).items() if col.get("meta", {}).get("load_time")))
+                tuple(c for c, col in columns.items() if col.get("meta", {}).get("load_time")),
+                " ".join(node.get("description", "").split()),
+                tuple((c, " ".join(col.get("description", "").split())) for c, col in columns.items()
+                      if col.get("description")))
     return marts
+
+
+def _project_digest(manifest: Path) -> str:
+    """The parsed project: the manifest is written again only when a file of the project
+    changed (``ensure_manifest``)."""
+    return hashlib.sha256(manifest.read_bytes()).hexdigest()
+
+
+def write_dbt_docs(wh: Warehouse, environment: Mapping[str, str], target: str | None = None) -> Path:
+    """dbt's static docs site (``dbt docs generate --static``: one HTML file with the
+    manifest and the warehouse's catalog) at ``<warehouse>/dbt_docs/index.html``. Written
+    again only when the project changed since the last one (a daily refresh pays nothing);
+    replaced atomically, so a reader never sees half a file."""
+    site = wh.dbt_docs / "index.html"
+    stamp = wh.dbt_docs / ".project-digest"
+    digest = _project_digest(ensure_manifest())
+    if site.exists() and stamp.exists() and stamp.read_text() == digest:
+        return site
+    # into the warehouse's dbt target folder, beside the manifest of the build before it;
+    # --no-compile: the docs need the models' code and the catalog, not a compilation (which
+    # would run the incremental engine's introspective queries)
+    built = wh.dbt_target
+    run_dbt(["docs", "generate", "--static", "--no-compile"], built, environment, target)
+    wh.dbt_docs.mkdir(parents=True, exist_ok=True)
+    incoming = site.with_name(".index.html.incoming")
+    shutil.copyfile(built / "static_index.html", incoming)
+    os.replace(incoming, site)
+    stamp.write_text(digest)
+    return site

@@ -1,7 +1,9 @@
 """Atomic publish of the marts BI reads.
 
 A publish writes a complete new version into ``publishes/<id>/`` (``marts.duckdb`` in a
-storage format DuckDB 1.1+ opens, and ``marts/<mart>.parquet``), then flips one symlink,
+storage format DuckDB 1.1+ opens, and ``marts/<mart>.parquet``), each mart and column
+carrying its dbt description (``COMMENT ON`` in the database, Arrow field metadata in the
+Parquet files, which pyarrow, pandas and Arrow-based tools read), then flips one symlink,
 ``current``, with an atomic rename. ``marts.duckdb`` and ``marts/`` in the warehouse
 folder are fixed symlinks through ``current``, so the database file and the Parquet files
 change together in that one step. The version it replaced becomes ``last_good``; older
@@ -19,6 +21,7 @@ next one.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from laer.paths import Warehouse
 from laer.project import Mart, published_marts
@@ -149,7 +153,8 @@ def _write_version(wh: Warehouse, folder: Path, marts: Mapping[str, Mart], *, as
                             f"on p.account_id = t.account_id and t.{day} >= p.rebuild_from")
             else:
                 con.execute(f"create or replace table {published} as select * from {source}")
-            _write_parquet(con, mart, source, parquet_dir / f"{mart}.parquet")
+            _comment(con, published, marts[mart])
+            _write_parquet(con, marts[mart], source, parquet_dir / f"{mart}.parquet")
             row_counts[mart] = int(con.execute(f"select count(*) from {source}").fetchone()[0])  # type: ignore[index]
         for stale in kept - set(marts) - {"_publish_info"}:
             con.execute(f'drop table published.main."{stale}"')
@@ -161,15 +166,40 @@ def _write_version(wh: Warehouse, folder: Path, marts: Mapping[str, Mart], *, as
     return row_counts, incremental
 
 
-def _write_parquet(con: duckdb.DuckDBPyConnection, mart: str, source: str, path: Path) -> None:
+def _comment(con: duckdb.DuckDBPyConnection, table: str, mart: Mart) -> None:
+    """The mart's and its columns' dbt descriptions as comments (DuckDB 1.1+ reads them:
+    ``duckdb_tables().comment``, ``duckdb_columns().comment``)."""
+    con.execute(f"comment on table {table} is {_text(mart.description)}")
+    columns = {r[0] for r in con.execute(f"select * from {table} limit 0").description or []}
+    for column, description in mart.column_descriptions:
+        if column in columns:
+            con.execute(f'comment on column {table}."{column}" is {_text(description)}')
+
+
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _arrow_schema(con: duckdb.DuckDBPyConnection, mart: Mart, source: str) -> str:
+    """The mart's Arrow schema with its descriptions as field and schema metadata
+    (``description``), serialised as the Parquet key ``ARROW:schema`` Arrow readers use."""
+    schema = con.sql(f"select * from {source} limit 0").to_arrow_table().schema
+    described = dict(mart.column_descriptions)
+    fields = [f.with_metadata({"description": described[f.name]}) if f.name in described else f for f in schema]
+    with_docs = pa.schema(fields, metadata={"description": mart.description} if mart.description else None)
+    return base64.b64encode(with_docs.serialize().to_pybytes()).decode()
+
+
+def _write_parquet(con: duckdb.DuckDBPyConnection, mart: Mart, source: str, path: Path) -> None:
     replaced = []
-    for column in PARQUET_ENUM_COLUMNS.get(mart, ()):
-        enum = f'"{mart}__{column}__values"'
+    for column in PARQUET_ENUM_COLUMNS.get(mart.name, ()):
+        enum = f'"{mart.name}__{column}__values"'
         con.execute(f'create or replace type {enum} as enum '
                     f'(select distinct "{column}" from {source} where "{column}" is not null)')
         replaced.append(f'"{column}"::{enum} as "{column}"')
     select = f"select * replace ({', '.join(replaced)})" if replaced else "select *"
-    con.execute(f"copy ({select} from {source}) to {_lit(path)} (format parquet, compression zstd)")
+    metadata = f"kv_metadata {{'ARROW:schema': '{_arrow_schema(con, mart, source)}'}}"
+    con.execute(f"copy ({select} from {source}) to {_lit(path)} (format parquet, compression zstd, {metadata})")
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:

@@ -11,6 +11,7 @@ from dagster import (
 
 from laer.project import dbt_executable
 from orchestration.assets.delivery import delivery_asset
+from orchestration.assets.docs import dbt_docs_asset
 from orchestration.assets.publish import published_marts_asset
 from orchestration.assets.raw import landing_files_asset
 from orchestration.assets.report import leadership_report_asset
@@ -48,7 +49,8 @@ def build_definitions(settings: LaerSettings | None = None) -> Definitions:
     )
     return Definitions(
         assets=[landing_files_asset(calendar), warehouse_models_for(settings.dbt_target, calendar),
-                published_marts_asset(calendar), leadership_report_asset(calendar), delivery_asset(calendar)],
+                published_marts_asset(calendar), dbt_docs_asset(calendar), leadership_report_asset(calendar),
+                delivery_asset(calendar)],
         asset_checks=[raw_expectations, mart_expectations],
         jobs=[refresh_job],
         schedules=[daily_refresh_schedule(calendar)],

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import SHARED
 
@@ -48,6 +49,70 @@ def test_published_file_uses_storage_that_duckdb_1_1_reads(shared_warehouse: Pat
     assert header[8:12] == b"DUCK"
     # storage version number 64 = the format written for DuckDB v1.0.0 (read by 1.0 and later)
     assert int.from_bytes(header[12:20], "little") == 64
+
+
+def test_duckdb_1_1_reads_every_published_mart_with_its_dbt_descriptions(shared_warehouse: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from laer.project import published_marts
+
+    # a real DuckDB 1.1 client (bin/setup installs it apart from the project's DuckDB)
+    probe = ("import duckdb, json, sys\n"
+             "con = duckdb.connect(sys.argv[1], read_only=True)\n"
+             "tables = dict(con.execute(\"select table_name, comment from duckdb_tables() where schema_name = 'main'\").fetchall())\n"
+             "columns = con.execute(\"select table_name, column_name, comment from duckdb_columns() where schema_name = 'main'\").fetchall()\n"
+             "print(json.dumps({'version': duckdb.__version__, 'tables': tables, 'columns': columns}))\n")
+    env = {"PYTHONPATH": str(Path(sys.prefix) / "bi-duckdb-1.1"), "PATH": "/usr/bin:/bin"}
+    out = json.loads(subprocess.run([sys.executable, "-c", probe, str(shared_warehouse / "marts.duckdb")], env=env,
+                                    capture_output=True, text=True, check=True).stdout)
+    assert out["version"] == "1.1.3"
+    marts = published_marts()
+    for name, mart in marts.items():
+        assert out["tables"][name] == mart.description and mart.description, name
+    comments = {(t, c): comment for t, c, comment in out["columns"] if t in marts}
+    described = {(name, c): d for name, mart in marts.items() for c, d in mart.column_descriptions}
+    # every column of every published mart is described in its yml, and BI sees that text
+    assert set(comments) == set(described)
+    assert comments == described
+    assert comments[("kpi_monthly", "mrr")] == "Total month-end MRR, USD."
+
+
+def test_parquet_files_carry_the_descriptions_as_arrow_field_metadata(shared_warehouse: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from laer.project import published_marts
+
+    for name, mart in published_marts().items():
+        schema = pq.read_schema(shared_warehouse / "marts" / f"{name}.parquet")
+        assert schema.metadata[b"description"].decode() == mart.description, name
+        assert {f.name: f.metadata[b"description"].decode() for f in schema} == dict(mart.column_descriptions), name
+
+
+def test_dbt_docs_are_published_and_written_again_only_when_the_project_changes(shared_warehouse: Path,
+                                                                                   monkeypatch) -> None:
+    from laer import project
+    from laer.paths import Warehouse
+
+    site = shared_warehouse / "dbt_docs" / "index.html"
+    html = site.read_text()
+    # one self-contained page: the manifest (descriptions, exposures) and the warehouse's catalog
+    assert "The leadership table: one row per month" in html
+    assert "bi_customer_success_dashboard" in html and "int_account_milestones" in html
+    assert '"marts"' in html and "cohort_retention" in html
+    written = site.stat().st_mtime_ns
+
+    def no_dbt(*args, **kwargs):
+        raise AssertionError("dbt ran although the project did not change")
+
+    monkeypatch.setattr(project, "run_dbt", no_dbt)
+    assert project.write_dbt_docs(Warehouse(shared_warehouse), {}) == site
+    assert site.stat().st_mtime_ns == written
+    # a changed project: written again
+    (shared_warehouse / "dbt_docs" / ".project-digest").write_text("another project")
+    with pytest.raises(AssertionError, match="dbt ran"):
+        project.write_dbt_docs(Warehouse(shared_warehouse), {})
 
 
 def test_kpis_reconcile_with_mrr_facts_and_billing(marts) -> None:
