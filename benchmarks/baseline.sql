@@ -249,9 +249,14 @@ ttm as (
     where y.mrr > 0 group by 1
 ),
 spend as (
-    select cast(date_trunc('month', cast(s.month as date)) as date) as month, sum(cast(s.amount as bigint) / 100 * f.rate) as spend
-    from (select * from read_csv('{landing}/finance/marketing_spend/*.csv', header = true, all_varchar = true, filename = true)
-          qualify row_number() over (partition by month, lower(channel) order by filename desc) = 1) s
+    select cast(date_trunc('month', cast(s.month as date)) as date) as month,
+           sum(cast(s.amount as bigint) / 100 * f.rate) filter (where s.cost_type = 'marketing') as spend,
+           sum(cast(s.amount as bigint) / 100 * f.rate) filter (where s.cost_type = 'sales') as sales
+    from (select * replace (coalesce(lower(cost_type), 'marketing') as cost_type)
+          from read_csv('{landing}/finance/marketing_spend/*.csv', header = true, all_varchar = true, filename = true,
+                        union_by_name = true)
+          qualify row_number() over (partition by month, lower(channel), coalesce(lower(cost_type), 'marketing')
+                                     order by filename desc) = 1) s
     left join fx_ranges f on f.currency = lower(s.currency)
      and cast(date_trunc('month', cast(s.month as date)) as date) >= f.valid_from
      and cast(date_trunc('month', cast(s.month as date)) as date) < f.valid_to
@@ -278,7 +283,7 @@ assembled as (
            coalesce(b.new_customers, 0) as new_customers, coalesce(b.churned_customers, 0) as churned_customers,
            coalesce(b.reactivated_customers, 0) as reactivated_customers, coalesce(b.large_customers, 0) as large_customers,
            coalesce(b.large_customer_arr, 0) as large_customer_arr, t.retained, t.retained_capped, t.year_ago,
-           coalesce(s.spend, 0) as spend, coalesce(tr.ended, 0) as trials_ended, coalesce(tr.converted, 0) as trials_converted,
+           coalesce(s.spend, 0) as spend, coalesce(s.sales, 0) as sales, coalesce(tr.ended, 0) as trials_ended, coalesce(tr.converted, 0) as trials_converted,
            coalesce(ac.landed, 0) as landed, coalesce(ac.activated, 0) as activated,
            coalesce(mo.collected, 0) as collected, coalesce(mo.refunded, 0) as refunded,
            coalesce(r.at_risk_mrr, 0) as at_risk_mrr, m.eval_date
@@ -290,7 +295,12 @@ assembled as (
 rates as (
     select *, churned_customers / nullif(lag(active_customers) over (order by month), 0) as logo_churn_rate,
            (-churned_mrr - contraction_mrr) / nullif(lag(mrr) over (order by month), 0) as gross_mrr_churn_rate,
-           mrr / nullif(active_customers, 0) as arpa, spend / nullif(new_customers, 0) as cac
+           (-churned_mrr - contraction_mrr - expansion_mrr - reactivation_mrr) / nullif(lag(mrr) over (order by month), 0)
+               as net_mrr_churn_rate,
+           mrr / nullif(active_customers, 0) as arpa, (spend + sales) / nullif(new_customers, 0) as cac,
+           spend / nullif(new_customers, 0) as cac_marketing,
+           sum(churned_customers) over (order by month rows between 11 preceding and current row) as churns_12m,
+           date_diff('month', min(month) filter (where mrr > 0) over (order by month), month) as age_months
     from assembled
 )
 select month, round(mrr, 2) as mrr, round(12 * mrr, 2) as arr, active_customers, round(new_mrr, 2) as new_mrr,
@@ -298,11 +308,14 @@ select month, round(mrr, 2) as mrr, round(12 * mrr, 2) as arr, active_customers,
        round(churned_mrr, 2) as churned_mrr, round(reactivation_mrr, 2) as reactivation_mrr,
        round(net_new_mrr, 2) as net_new_mrr, new_customers, churned_customers, reactivated_customers,
        round(logo_churn_rate, 6) as logo_churn_rate, round(gross_mrr_churn_rate, 6) as gross_mrr_churn_rate,
+       round(net_mrr_churn_rate, 6) as net_mrr_churn_rate,
        round(retained / nullif(year_ago, 0), 6) as nrr_ttm, round(retained_capped / nullif(year_ago, 0), 6) as grr_ttm,
        round((new_mrr + expansion_mrr + reactivation_mrr) / nullif(-(churned_mrr + contraction_mrr), 0), 6) as quick_ratio,
        round(arpa, 2) as arpa,
-       round(arpa * 0.8 / nullif(avg(logo_churn_rate) over (order by month rows between 11 preceding and current row), 0), 2) as ltv,
-       round(cac, 2) as cac,
+       case when churns_12m >= 10 and age_months >= 12 then
+           round(arpa * 0.8 / nullif(avg(logo_churn_rate) over (order by month rows between 11 preceding and current row), 0), 2)
+       end as ltv,
+       round(cac, 2) as cac, round(cac_marketing, 2) as cac_marketing,
        round(cac / nullif(new_mrr / nullif(new_customers, 0) * 0.8, 0), 6) as cac_payback_months,
        round(trials_converted / nullif(trials_ended, 0), 6) as trial_conversion_rate,
        round(activated / nullif(landed, 0), 6) as activation_rate,
@@ -310,7 +323,7 @@ select month, round(mrr, 2) as mrr, round(12 * mrr, 2) as arr, active_customers,
        large_customers, round(large_customers / nullif(active_customers, 0), 6) as large_customer_share,
        round(large_customer_arr / nullif(12 * mrr, 0), 6) as large_customer_arr_share,
        round(refunded / nullif(collected, 0), 6) as refund_rate, round(at_risk_mrr, 2) as at_risk_mrr,
-       round(spend, 2) as marketing_spend, trials_ended, landed as landed_accounts,
+       round(spend, 2) as marketing_spend, round(sales, 2) as sales_spend, trials_ended, landed as landed_accounts,
        round(collected, 2) as collected, round(refunded, 2) as refunded,
        eval_date as measured_on, last_day(month) > date '{as_of}' as is_as_of_month
 from rates;

@@ -283,14 +283,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if code != 0:
         return code
     report = warehouse / "reports" / summary.as_of / "index.html"  # written by the refresh job
-    kpis = headline_kpis(warehouse / "marts.duckdb")
+    title, kpis = headline_kpis(warehouse / "marts.duckdb")
     console.print()
-    console.print(f"[bold]Headline KPIs as of {summary.as_of}[/bold]")
+    console.print(f"[bold]Headline KPIs — {title}[/bold]")
     for label, value in kpis.items():
-        console.print(f"  {label:<18} {value}")
+        console.print(f"  {label:<22} {value}")
     console.print()
     console.print(f"published marts  {warehouse / 'marts.duckdb'}  (schema main; Parquet in {warehouse / 'marts'})")
-    console.print(f"data docs        {warehouse / 'data_docs'}")
+    console.print(f"data docs        {warehouse / 'data_docs'}  (Great Expectations)")
+    console.print(f"dbt docs         {warehouse / 'dbt_docs' / 'index.html'}  (models, columns, lineage)")
     console.print(f"report           {report}")
     console.print(f"Dagster UI       DAGSTER_HOME=$PWD/.dagster_home LAER_LANDING_DIR={landing} "
                   f"LAER_WAREHOUSE_DIR={warehouse} bin/dagster-dev")

@@ -94,6 +94,12 @@ SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "paused", "canceled",
 INVOICE_STATUSES = ("draft", "open", "paid", "void", "uncollectible")
 LINE_TYPES = ("subscription", "proration", "one_time", "usage")
 PAYMENT_STATUSES = ("succeeded", "failed", "pending")
+# v2: why a subscription ended (Stripe's words) and what the customer said
+CANCELLATION_REASONS = ("cancellation_requested", "payment_failed", "payment_disputed")
+CANCELLATION_FEEDBACK = ("too_expensive", "missing_features", "switched_service", "unused", "customer_service",
+                         "too_complex", "low_quality", "other")
+# v2: marketing (the default when absent) or sales; both make the fully loaded acquisition cost
+COST_TYPES = ("marketing", "sales")
 # ISO-4217 codes the demo and the tests use; others are accepted with a warning.
 KNOWN_CURRENCIES = ("usd", "eur", "gbp", "cad", "aud", "jpy", "chf", "sek", "nok", "dkk", "inr", "brl")
 
@@ -158,6 +164,8 @@ ENTITIES: tuple[Entity, ...] = (
         c("trial_start", T), c("trial_end", T), c("current_period_start", T),
         c("current_period_end", T), c("cancel_at_period_end", B), c("canceled_at", T),
         c("ended_at", T), c("updated_at", T, req=True),
+        c("cancellation_reason", enum=CANCELLATION_REASONS, ci=True),
+        c("cancellation_feedback", enum=CANCELLATION_FEEDBACK, ci=True),
     )),
     Entity("billing", "subscription_items", "subscription_item_id", (
         c("subscription_item_id", req=True), c("subscription_id", req=True), c("plan_id", req=True),
@@ -199,9 +207,9 @@ ENTITIES: tuple[Entity, ...] = (
         c("properties"),
     ), version_column=None),
     # ------------------------------------------------------------ finance
-    Entity("finance", "marketing_spend", "month,channel", (
+    Entity("finance", "marketing_spend", "month,channel,cost_type", (
         c("month", D, req=True), c("channel", req=True, enum=LEAD_SOURCES),
-        m("amount", req=True), CUR_REQ,
+        m("amount", req=True), CUR_REQ, c("cost_type", enum=COST_TYPES, ci=True),
     ), version_column=None),
 )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -100,3 +101,26 @@ def processes_in_session(sid: int) -> list[tuple[int, str]]:
             continue
         found.append((int(pid), cmd))
     return found
+
+
+# headless Chromium kept off the network: every page under test is self-contained
+CHROMIUM_OFFLINE = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+                    "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=20000")
+
+
+def chromium() -> str:
+    """Debian's chromium (bin/test installs it); a missing browser fails in CI, skips elsewhere."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is missing: bin/test installs Debian's chromium")
+        pytest.skip("chromium is not installed (bin/test installs it)")
+    return browser
+
+
+def rendered_dom(url: str, profile: Path) -> str:
+    """The page's DOM after its scripts ran, from a real headless Chromium."""
+    return subprocess.run([chromium(), *CHROMIUM_OFFLINE, f"--user-data-dir={profile}", "--dump-dom", url],
+                          capture_output=True, text=True, timeout=180).stdout

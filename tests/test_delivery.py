@@ -25,7 +25,8 @@ from aiosmtpd.controller import Controller
 from laer.cli import main
 from laer.delivery.digests import Staff, csm_digests, load_digests, sections
 from laer.headline import money
-from tests.conftest import SMALL, copy_small
+from laer.report.data import HEADLINES
+from tests.conftest import SMALL, copy_small, rendered_dom
 
 LAER = str(Path(sys.executable).with_name("laer"))
 
@@ -131,6 +132,36 @@ def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(
     (report,) = [p for p in message.walk() if p.get_filename()]
     assert report.get_filename() == f"laer-report-{MID_MONTH}.html"
     assert report.get_payload(decode=True) == (warehouse / "reports" / MID_MONTH / "index.html").read_bytes()
+
+
+def test_a_mid_month_report_headlines_the_last_complete_month_and_labels_the_rest_month_to_date(
+        mid_month, tmp_path: Path) -> None:
+    """The report as of 20 August, read in a real browser: its headline tiles are July's,
+    August appears only as labelled month-to-date figures, and the charts stop at July."""
+    warehouse, _ = mid_month
+    dom = rendered_dom((warehouse / "reports" / MID_MONTH / "index.html").as_uri(), tmp_path / "browser")
+    root = re.search(r"<html[^>]*>", dom)
+    assert root is not None, dom[:500]
+    attrs = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', root.group(0)))
+    assert attrs.get("data-js-errors") == "0" and attrs.get("data-charts") == attrs.get("data-charts-rendered")
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        kpis = {str(r["month"])[:10]: r for r in con.execute("select * from main.kpi_monthly").df().to_dict("records")}
+    july, august = kpis["2024-07-01"], kpis["2024-08-01"]
+    assert "Headline KPIs — July 2024 (the last complete month)" in dom
+    headline = dict(re.findall(r'<div class="tile" data-kpi="([a-z_]+)" data-value="([^"]*)"', dom))
+    assert set(headline) == {k for k, *_ in HEADLINES}
+    for key, value in headline.items():
+        expected = july[key]
+        assert (value == "" and (expected is None or expected != expected)) or float(value) == float(expected), key
+    assert "August 2024, month to date (to 2024-08-20)" in dom
+    to_date = re.findall(r'data-period="month_to_date" data-kpi="([a-z_]+)" data-value="([^"]*)">\s*'
+                         r'<div class="label">[^<]*<span class="mtd">month to date</span>', dom)
+    assert {k for k, _ in to_date} == {"mrr", "net_new_mrr", "new_customers", "churned_customers", "at_risk_mrr"}
+    assert all(float(v) == float(august[k]) for k, v in to_date)
+    # no ratio that needs a whole month is shown for August, and the MRR trend ends in July
+    assert not re.search(r'data-period="month_to_date" data-kpi="(logo_churn_rate|quick_ratio|cac|cac_payback_months|'
+                         r'refund_rate)"', dom)
+    assert "2024-08-01" not in re.search(r'id="mrr-trend".*?</section>', dom, re.S).group(0)
 
 
 def test_report_send_mails_the_published_headline_on_demand(mid_month, smtp) -> None:

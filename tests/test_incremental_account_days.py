@@ -228,6 +228,32 @@ def test_editing_the_health_score_macro_rebuilds_the_whole_history(timeline) -> 
     assert rows == before and old_formula == 0
 
 
+def test_a_column_added_to_an_account_day_mart_reaches_every_row_of_an_existing_warehouse(timeline) -> None:
+    """Adding a column to an incremental account-day mart (model and yml, as the README's
+    extension guide says) upgrades a warehouse built before: the column is added to the
+    table and the changed signature rebuilds every row with it."""
+    root = timeline["root"]
+    project, copy = root / "column_project", root / "column_added"
+    copy_project(project)
+    model = project / "models/marts/lifecycle/fct_laer_stage_daily.sql"
+    last = "        coalesce(laer_stage = 'land' and not is_activated and date >= activation_window_closes, false) as is_stalled"
+    assert last in model.read_text()
+    model.write_text(model.read_text().replace(last, last + ",\n        cast(length(laer_stage) as integer) as stage_name_length"))
+    yml = project / "models/marts/lifecycle/_lifecycle__models.yml"
+    marker = "- name: laer_stage_monthly\n"
+    yml.write_text(yml.read_text().replace(marker, "  - name: stage_name_length\n    data_type: integer\n"
+                                                   "    description: A probe column.\n" + marker, 1))
+    shutil.copytree(timeline["warm"], copy)
+    proc = build(copy, timeline["landing"], LAST, root / "logs9", project=project)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
+        rows, wrong = con.execute("select count(*), count(*) filter (where stage_name_length is distinct from "
+                                  "length(laer_stage)) from marts.fct_laer_stage_daily").fetchone()  # type: ignore[misc]
+    with duckdb.connect(str(timeline["warm"] / "warehouse.duckdb"), read_only=True) as con:
+        before, = con.execute("select count(*) from marts.fct_laer_stage_daily").fetchone()  # type: ignore[misc]
+    assert rows == before and wrong == 0
+
+
 def test_the_publish_copies_the_rebuilt_account_days_into_a_copy_of_the_last_version(timeline) -> None:
     warm = timeline["warm"]
     published = (warm / "marts.duckdb").resolve()

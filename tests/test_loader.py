@@ -67,6 +67,12 @@ def _ts(text: str):
     return dt.datetime.fromisoformat(text)
 
 
+def _date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
 def test_duplicate_delivery_is_skipped_and_changed_redelivery_is_a_new_batch(landing: Path, con) -> None:
     f = write(landing, "billing/plans/a.csv", PLANS_HEADER + "p1,platform,Growth,month,1,4900,usd,false,2024-01-01T10:00:00Z\n")
     load_landing(con, landing)
@@ -486,6 +492,24 @@ def test_typed_numbers_that_do_not_fit_the_contract_type_are_bad_values_not_a_fa
         ("billing/subscription_items/a.jsonl", "row 1, column quantity: the value is not an integer; "
                                                "1 row(s) bad in this column")]
     assert rows(con, "select count(*) from raw.billing__fx_rates") == [(0,)]
+
+
+def test_a_raw_table_from_before_a_contract_column_existed_gains_it_at_the_next_load(landing: Path, con) -> None:
+    # a warehouse built with the v1 contract: marketing_spend without cost_type, one row loaded
+    con.execute("create schema raw")
+    con.execute("create table raw.finance__marketing_spend (month date, channel varchar, amount bigint, "
+                "currency varchar, _source_file varchar not null, _batch_id bigint not null, "
+                "_loaded_at timestamp not null, _row_number bigint not null)")
+    con.execute("insert into raw.finance__marketing_spend values ('2024-01-01', 'paid_ads', 100000, 'usd', "
+                "'finance/marketing_spend/2024-01.csv', 1, '2024-02-01', 1)")
+    write(landing, "finance/marketing_spend/2024-02.csv", "month,channel,amount,currency,cost_type\n"
+          "2024-02-01,paid_ads,120000,usd,marketing\n2024-02-01,outbound,300000,usd,sales\n")
+    report = load_landing(con, landing)
+    assert [(r.relpath, r.status) for r in report.results] == [("finance/marketing_spend/2024-02.csv", "loaded")]
+    assert rows(con, "select month, channel, amount, cost_type from raw.finance__marketing_spend order by month, channel") == [
+        (_date("2024-01-01"), "paid_ads", 100000, None),
+        (_date("2024-02-01"), "outbound", 300000, "sales"),
+        (_date("2024-02-01"), "paid_ads", 120000, "marketing")]
 
 
 def test_both_engines_read_the_contract_types_from_one_set_of_rules() -> None:

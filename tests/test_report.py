@@ -13,7 +13,7 @@ import pytest
 
 from laer.report import format as fmt
 from laer.report.data import HEADLINES
-from tests.conftest import ROOT, SHARED, copy_project
+from tests.conftest import CHROMIUM_OFFLINE, ROOT, SHARED, chromium, copy_project, rendered_dom
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -57,23 +57,9 @@ def test_sections_leadership_asked_for(report: Path) -> None:
     assert "<script src=" not in html
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 def test_report_renders_offline_in_headless_chromium(report: Path, tmp_path: Path) -> None:
-    browser = _chromium()
-    if browser is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is missing: bin/test installs Debian's chromium")
-        pytest.skip("chromium is not installed (bin/test installs it)")
-    offline = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-               "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=20000"]
     url = report.as_uri()
-    dom = subprocess.run([browser, *offline, f"--user-data-dir={tmp_path / 'a'}", "--dump-dom", url],
-                         capture_output=True, text=True, timeout=180).stdout
+    dom = rendered_dom(url, tmp_path / "a")
     root = re.search(r"<html[^>]*>", dom)
     assert root is not None, dom[:500]
     attrs = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', root.group(0)))
@@ -82,7 +68,7 @@ def test_report_renders_offline_in_headless_chromium(report: Path, tmp_path: Pat
     assert attrs.get("data-charts-rendered") == "7"
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "leadership-report.png"
-    subprocess.run([browser, *offline, f"--user-data-dir={tmp_path / 'b'}", "--window-size=1400,4200",
+    subprocess.run([chromium(), *CHROMIUM_OFFLINE, f"--user-data-dir={tmp_path / 'b'}", "--window-size=1400,4200",
                     f"--screenshot={shot}", url], capture_output=True, timeout=180, check=True)
     assert shot.stat().st_size > 50_000
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from laer.delivery import charts
 from laer.headline import money, pct
-from laer.report.data import missing_sources
+from laer.report.data import MONTH_TO_DATE_KPIS, last_complete_month, missing_sources
 
 # key, label, kind: the last complete month
 MONTH_KPIS = (
@@ -31,20 +31,8 @@ MONTH_KPIS = (
     ("churned_customers", "Churned customers", "count"), ("at_risk_mrr", "At-risk MRR", "money"),
     ("cac_payback_months", "CAC payback", "months"),
 )
-# the unfinished month: no ratio that needs a whole month (marts.md § v2, the unfinished month)
-TO_DATE_KPIS = (
-    ("mrr", "MRR", "money"), ("net_new_mrr", "Net new MRR", "money"), ("new_customers", "New customers", "count"),
-    ("churned_customers", "Churned customers", "count"), ("at_risk_mrr", "At-risk MRR", "money"),
-)
+TO_DATE_KPIS = MONTH_TO_DATE_KPIS
 TREND_MONTHS = 12
-
-
-def last_complete_month(as_of: dt.date) -> dt.date:
-    """The first day of the last month that ended on or before ``as_of``."""
-    first = as_of.replace(day=1)
-    if (as_of + dt.timedelta(days=1)).month != as_of.month:
-        return first
-    return (first - dt.timedelta(days=1)).replace(day=1)
 
 
 @dataclass(frozen=True)

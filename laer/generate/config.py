@@ -65,6 +65,9 @@ LEAD_SOURCE_MIX = {
 }
 # marketing spend per new account acquired, USD, by channel
 CAC_BY_SOURCE = {"paid_ads": 2600, "content": 900, "event": 3800, "referral": 400, "organic": 150, "outbound": 5200}
+# sales cost per new account won (salaries, commissions and tools of the sales team), USD, by
+# segment: with marketing it makes the fully loaded CAC (landing v2 cost_type `sales`)
+SALES_COST_BY_SEGMENT = (2400, 9000, 30000)
 
 TIERS = ("starter", "growth", "enterprise")
 TIER_MONTHLY_USD = (29, 49, 79)  # list price per seat and month

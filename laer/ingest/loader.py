@@ -122,8 +122,12 @@ def record_withdrawals(con: duckdb.DuckDBPyConnection, present: set[str], entiti
 
 
 def ensure_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """The entity's raw table with every column of the contract: created, or given the
+    columns a later contract version added (empty for the rows loaded before)."""
     columns = ",\n            ".join(DUCKDB.raw_table_columns(entity, lineage_not_null=True))
     con.execute(f"create table if not exists {RAW}.{entity.table} (\n            {columns})")
+    for col in entity.columns:
+        con.execute(f"alter table {RAW}.{entity.table} add column if not exists {DUCKDB.column_ddl(col.name, col.type)}")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:

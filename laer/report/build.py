@@ -16,13 +16,15 @@ from plotly.offline import get_plotlyjs
 from laer.paths import Warehouse
 from laer.report import format as fmt
 from laer.report.charts import all_charts
-from laer.report.data import HEADLINES, ReportData, load
+from laer.report.data import HEADLINES, MONTH_TO_DATE_KPIS, ReportData, load
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html", "j2"]))
 
 
 def _tiles(d: ReportData) -> list[dict[str, str]]:
-    tiles = []
+    tiles: list[dict[str, str]] = []
+    if d.current is None:  # no month has ended yet: month to date only
+        return tiles
     for key, label, kind, higher_is_better in HEADLINES:
         cur = d.current.get(key)
         prev = d.previous.get(key) if d.previous else None
@@ -71,6 +73,15 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str) ->
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
 
 
+def _month_to_date(d: ReportData) -> list[dict[str, str]]:
+    """The unfinished month's figures, each labelled month to date (no ratio needing a whole month)."""
+    if d.month_to_date is None:
+        return []
+    return [{"key": key, "label": label, "raw": "" if fmt._missing(d.month_to_date.get(key)) else str(d.month_to_date[key]),
+             "value": fmt.FORMATTERS[kind](d.month_to_date.get(key))}
+            for key, label, kind in MONTH_TO_DATE_KPIS]
+
+
 def render(d: ReportData) -> str:
     charts = [(cid, Markup(fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{cid}",
                                        default_width="100%", config={"displaylogo": False, "responsive": True})))
@@ -101,7 +112,7 @@ def render(d: ReportData) -> str:
                                               "quarantined_at": ("When", "date")}, "No file is in quarantine."),
     }
     return TEMPLATES.get_template("template.html.j2").render(
-        d=d, tiles=_tiles(d), charts=charts, tables=tables, dq=dq, plotly_js=Markup(get_plotlyjs()),
+        d=d, tiles=_tiles(d), month_to_date=_month_to_date(d), charts=charts, tables=tables, dq=dq, plotly_js=Markup(get_plotlyjs()),
         published_at=str(d.publish_info.get("published_at", ""))[:19], run_id=str(d.publish_info.get("run_id", ""))[:8])
 
 

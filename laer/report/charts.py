@@ -94,7 +94,7 @@ def funnel_by_source(d: ReportData) -> go.Figure:
 
 def all_charts(d: ReportData) -> list[tuple[str, go.Figure]]:
     return [
-        ("mrr-bridge", mrr_bridge(d)),
+        *([("mrr-bridge", mrr_bridge(d))] if d.current is not None else []),
         ("mrr-trend", mrr_trend(d)),
         ("retention-trend", retention_trend(d)),
         ("laer-stages", stage_distribution(d)),

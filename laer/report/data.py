@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,22 @@ HEADLINES = (
 )
 
 
+# The unfinished as-of month, labelled "month to date": no ratio that needs a whole month
+# (marts.md § v2, the unfinished month). key, label, kind
+MONTH_TO_DATE_KPIS = (
+    ("mrr", "MRR", "money"), ("net_new_mrr", "Net new MRR", "money"), ("new_customers", "New customers", "count"),
+    ("churned_customers", "Churned customers", "count"), ("at_risk_mrr", "At-risk MRR", "money"),
+)
+
+
+def last_complete_month(as_of: dt.date) -> dt.date:
+    """The first day of the last month that ended on or before ``as_of``."""
+    first = as_of.replace(day=1)
+    if (as_of + dt.timedelta(days=1)).month != as_of.month:
+        return first
+    return (first - dt.timedelta(days=1)).replace(day=1)
+
+
 class NoDataYet(ValueError):
     """The published marts hold no month on or before the report's day: nothing to report yet."""
 
@@ -28,9 +45,9 @@ class NoDataYet(ValueError):
 @dataclass
 class ReportData:
     as_of: str
-    month: str
-    kpis: pd.DataFrame  # kpi_monthly up to the report month
-    current: dict[str, object]
+    month: str  # the headline month: the last complete month ("July 2024")
+    kpis: pd.DataFrame  # kpi_monthly up to the headline month (complete months only)
+    current: dict[str, object] | None  # the headline month's row (None before a month has ended)
     previous: dict[str, object] | None
     year_ago: dict[str, object] | None
     cohorts: pd.DataFrame
@@ -43,6 +60,9 @@ class ReportData:
     unmatched: pd.DataFrame
     publish_info: dict[str, object]
     missing_sources: list[str]  # "no usage data delivered (events, users)", one per source
+    # the as-of month while it is unfinished, shown only as "month to date"
+    month_to_date: dict[str, object] | None = None
+    month_to_date_label: str = ""
 
 
 def _published(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
@@ -69,20 +89,27 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
             why = "no billing data has been delivered" if billing and "subscriptions" in billing[0] \
                 else "no subscription had started by that day"
             raise NoDataYet(f"no data yet as of {as_of}: {why}; nothing to report")
-        cur = kpis.iloc[-1]
-        month = cur["month"]
+        # the headline is the last complete month; the as-of month, while unfinished, is
+        # only "month to date" (and stays out of the charts)
+        as_of_month = pd.Timestamp(dt.date.fromisoformat(as_of).replace(day=1))
+        complete = pd.Timestamp(last_complete_month(dt.date.fromisoformat(as_of)))
+        months = pd.to_datetime(kpis["month"])
+        to_date = kpis[months == as_of_month] if complete != as_of_month else kpis.iloc[0:0]
+        kpis = kpis[months <= complete].reset_index(drop=True)
+        cur = kpis.iloc[-1] if not kpis.empty else None
+        month = cur["month"] if cur is not None else complete
 
         def row(offset: int) -> dict[str, object] | None:
             idx = len(kpis) - 1 - offset
             return kpis.iloc[idx].to_dict() if idx >= 0 else None
 
-        year_ago = kpis[kpis["month"] == (pd.Timestamp(month) - pd.DateOffset(months=12))]
+        year_ago = kpis[pd.to_datetime(kpis["month"]) == (pd.Timestamp(month) - pd.DateOffset(months=12))]
         week_start = (pd.Timestamp(as_of) - pd.Timedelta(days=6)).date()
         return ReportData(
             as_of=as_of,
             month=pd.Timestamp(month).strftime("%B %Y"),
             kpis=kpis,
-            current=cur.to_dict(),
+            current=cur.to_dict() if cur is not None else None,
             previous=row(1),
             year_ago=year_ago.iloc[0].to_dict() if not year_ago.empty else None,
             cohorts=con.execute("select cohort_month, months_since_land, logo_retention, revenue_retention "
@@ -112,4 +139,6 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
                                   "from main.dq_unmatched_customers").df(),
             publish_info=info,
             missing_sources=missing_sources(con),
+            month_to_date=to_date.iloc[0].to_dict() if not to_date.empty else None,
+            month_to_date_label=f"{as_of_month.strftime('%B %Y')}, month to date (to {as_of})",
         )

@@ -33,7 +33,11 @@ def months(v: object) -> str:
     return "–" if _missing(v) else f"{float(v):.1f} mo"  # type: ignore[arg-type]
 
 
-FORMATTERS = {"money": money, "pct": pct, "ratio": ratio, "months": months}
+def count(v: object) -> str:
+    return "–" if _missing(v) else f"{int(v):,}"  # type: ignore[call-overload]
+
+
+FORMATTERS = {"money": money, "pct": pct, "ratio": ratio, "months": months, "count": count}
 
 
 def change(cur: object, prev: object, kind: str) -> str:

@@ -71,6 +71,11 @@ def ensure_tables(spark: SparkSession) -> None:
     for entity in ENTITIES:
         spark.sql(f"create table if not exists {RAW}.{entity.table} ({', '.join(SPARK.raw_table_columns(entity))}) "
                   "using parquet")
+        # columns a later contract version added (empty for the rows loaded before)
+        present = set(spark.table(f"{RAW}.{entity.table}").columns)
+        added = [SPARK.column_ddl(c.name, c.type) for c in entity.columns if c.name not in present]
+        if added:
+            spark.sql(f"alter table {RAW}.{entity.table} add columns ({', '.join(added)})")
 
 
 def _remove_orphans(spark: SparkSession) -> None:

@@ -47,13 +47,17 @@
     cast('1900-01-01' as date)
 {%- endmacro %}
 
-{#- The config every incremental account-day mart shares; `date_column` is its day. -#}
+{#- The config every incremental account-day mart shares; `date_column` is its day. A change
+    of its columns is a change of code: a new column is added to the table (dbt's
+    append_new_columns, what a contracted incremental model allows) and the change signature
+    rebuilds every row with it. A removed column needs the chain rebuilt in full
+    (`dbt build --full-refresh --select int_account_daily_scope+`). -#}
 {% macro account_day_mart_config(date_column) -%}
     {{ config(
         materialized=account_day_materialization(),
         incremental_strategy='account_scope',
         scope_date_column=date_column,
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         meta={'account_day_column': date_column},
     ) }}
 {%- endmacro %}

@@ -48,7 +48,10 @@ trailing_year as (
 spend as (
     select
         spend.spend_month as month,
-        sum(cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double)) as marketing_spend
+        sum(case when spend.cost_type = 'sales' then 0
+                 else cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double) end) as marketing_spend,
+        sum(case when spend.cost_type = 'sales'
+                 then cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double) else 0 end) as sales_spend
     from {{ ref('stg_finance__marketing_spend') }} as spend
     left join {{ ref('int_billing__fx_rate_ranges') }} as fx
         on fx.currency = spend.currency
@@ -92,6 +95,44 @@ money as (
     group by {{ month_start('money_date') }}
 ),
 
+churn_types as (
+    select
+        month,
+        sum(case when churn_type = 'voluntary' then churned_mrr else 0 end) as voluntary_churned_mrr,
+        sum(case when churn_type = 'involuntary' then churned_mrr else 0 end) as involuntary_churned_mrr
+    from {{ ref('fct_churn_events') }}
+    group by month
+),
+
+nps_respondents as (
+    -- each respondent's latest response of the month (a contact who answered twice counts
+    -- once; a response without a contact is its own respondent)
+    select month, score
+    from (
+        select
+            {{ month_start(to_date('responded_at')) }} as month,
+            score,
+            row_number() over (
+                partition by {{ month_start(to_date('responded_at')) }},
+                    coalesce(contact_id, {{ dbt.concat(["'response:'", 'response_id']) }})
+                order by responded_at desc, response_id desc
+            ) as rank_in_month
+        from {{ ref('stg_crm__nps_responses') }}
+        where {{ to_date('responded_at') }} <= {{ as_of_date() }}
+    ) as ranked
+    where rank_in_month = 1
+),
+
+nps as (
+    select
+        month,
+        count(*) as nps_responses,
+        sum(case when score >= 9 then 1 else 0 end) as nps_promoters,
+        sum(case when score <= 6 then 1 else 0 end) as nps_detractors
+    from nps_respondents
+    group by month
+),
+
 at_risk as (
     -- the health score on each month's evaluation day, at month grain (the same scores as
     -- fct_account_health_daily on those days, without the account-day grain)
@@ -117,6 +158,8 @@ assembled as (
         coalesce(by_month.expansion_mrr, 0) as expansion_mrr,
         coalesce(by_month.contraction_mrr, 0) as contraction_mrr,
         coalesce(by_month.churned_mrr, 0) as churned_mrr,
+        coalesce(churn_types.voluntary_churned_mrr, 0) as voluntary_churned_mrr,
+        coalesce(churn_types.involuntary_churned_mrr, 0) as involuntary_churned_mrr,
         coalesce(by_month.reactivation_mrr, 0) as reactivation_mrr,
         coalesce(by_month.net_new_mrr, 0) as net_new_mrr,
         coalesce(by_month.new_customers, 0) as new_customers,
@@ -129,6 +172,8 @@ assembled as (
         trailing_year.year_ago_mrr,
         case when {{ source_delivered('finance', 'marketing_spend') }} then coalesce(spend.marketing_spend, 0) end
             as marketing_spend,
+        case when {{ source_delivered('finance', 'marketing_spend') }} then coalesce(spend.sales_spend, 0) end
+            as sales_spend,
         coalesce(trials.trials_ended, 0) as trials_ended,
         coalesce(trials.trials_converted, 0) as trials_converted,
         coalesce(activation.landed_accounts, 0) as landed_accounts,
@@ -136,7 +181,10 @@ assembled as (
             as activated_accounts,
         coalesce(money.collected, 0) as collected,
         coalesce(money.refunded, 0) as refunded,
-        case when {{ source_delivered('usage', 'events') }} then coalesce(at_risk.at_risk_mrr, 0) end as at_risk_mrr
+        case when {{ source_delivered('usage', 'events') }} then coalesce(at_risk.at_risk_mrr, 0) end as at_risk_mrr,
+        coalesce(nps.nps_responses, 0) as nps_responses,
+        nps.nps_promoters,
+        nps.nps_detractors
     from months
     left join by_month on by_month.month = months.month
     left join trailing_year on trailing_year.month = months.month
@@ -145,6 +193,8 @@ assembled as (
     left join activation on activation.month = months.month
     left join money on money.month = months.month
     left join at_risk on at_risk.month = months.month
+    left join nps on nps.month = months.month
+    left join churn_types on churn_types.month = months.month
 ),
 
 with_previous as (
@@ -160,7 +210,9 @@ rates as (
         *,
         {{ safe_divide('churned_customers', 'previous_active_customers') }} as logo_churn_rate_raw,
         {{ safe_divide('mrr', 'active_customers') }} as arpa_raw,
-        {{ safe_divide('marketing_spend', 'new_customers') }} as cac_raw
+        -- fully loaded: marketing and sales cost of the month
+        {{ safe_divide('marketing_spend + sales_spend', 'new_customers') }} as cac_raw,
+        {{ safe_divide('marketing_spend', 'new_customers') }} as cac_marketing_raw
     from with_previous
 ),
 
@@ -168,7 +220,12 @@ with_trailing_churn as (
     select
         *,
         avg(logo_churn_rate_raw) over (order by month rows between 11 preceding and current row)
-            as trailing_logo_churn_rate
+            as trailing_logo_churn_rate,
+        sum(churned_customers) over (order by month rows between 11 preceding and current row)
+            as trailing_churned_customers,
+        -- months since the company's first month with MRR (null before it)
+        {{ months_between('min(case when mrr > 0 then month end) over (order by month rows between unbounded preceding and current row)', 'month') }}
+            as company_age_months
     from rates
 ),
 
@@ -182,6 +239,8 @@ final as (
         {{ to_money('expansion_mrr') }} as expansion_mrr,
         {{ to_money('contraction_mrr') }} as contraction_mrr,
         {{ to_money('churned_mrr') }} as churned_mrr,
+        {{ to_money('voluntary_churned_mrr') }} as voluntary_churned_mrr,
+        {{ to_money('involuntary_churned_mrr') }} as involuntary_churned_mrr,
         {{ to_money('reactivation_mrr') }} as reactivation_mrr,
         {{ to_money('net_new_mrr') }} as net_new_mrr,
         cast(new_customers as integer) as new_customers,
@@ -189,12 +248,20 @@ final as (
         cast(reactivated_customers as integer) as reactivated_customers,
         {{ to_ratio('logo_churn_rate_raw') }} as logo_churn_rate,
         {{ to_ratio(safe_divide('-churned_mrr - contraction_mrr', 'previous_mrr')) }} as gross_mrr_churn_rate,
+        {{ to_ratio(safe_divide('-churned_mrr - contraction_mrr - expansion_mrr - reactivation_mrr', 'previous_mrr')) }}
+            as net_mrr_churn_rate,
         {{ to_ratio(safe_divide('retained_cohort_mrr', 'year_ago_mrr')) }} as nrr_ttm,
         {{ to_ratio(safe_divide('retained_cohort_mrr_capped', 'year_ago_mrr')) }} as grr_ttm,
         {{ to_ratio(safe_divide('new_mrr + expansion_mrr + reactivation_mrr', '-(churned_mrr + contraction_mrr)')) }} as quick_ratio,
         {{ to_money('arpa_raw') }} as arpa,
-        {{ to_money(safe_divide('arpa_raw * ' ~ gm, 'trailing_logo_churn_rate')) }} as ltv,
+        -- null while the trailing churn rate rests on too few churns, or on less than a year
+        case
+            when trailing_churned_customers >= {{ var('ltv_min_trailing_churns') }}
+             and company_age_months >= 12
+            then {{ to_money(safe_divide('arpa_raw * ' ~ gm, 'trailing_logo_churn_rate')) }}
+        end as ltv,
         {{ to_money('cac_raw') }} as cac,
+        {{ to_money('cac_marketing_raw') }} as cac_marketing,
         {{ to_ratio(safe_divide('cac_raw', safe_divide('new_mrr', 'new_customers') ~ ' * ' ~ gm)) }} as cac_payback_months,
         {{ to_ratio(safe_divide('trials_converted', 'trials_ended')) }} as trial_conversion_rate,
         {{ to_ratio(safe_divide('activated_accounts', 'landed_accounts')) }} as activation_rate,
@@ -204,7 +271,10 @@ final as (
         {{ to_ratio(safe_divide('large_customer_arr', '12 * mrr')) }} as large_customer_arr_share,
         {{ to_ratio(safe_divide('refunded', 'collected')) }} as refund_rate,
         {{ to_money('at_risk_mrr') }} as at_risk_mrr,
+        {{ round_to(safe_divide('100.0 * (nps_promoters - nps_detractors)', 'nps_responses'), 2, 'decimal(7,2)') }} as nps,
+        cast(nps_responses as integer) as nps_responses,
         {{ to_money('marketing_spend') }} as marketing_spend,
+        {{ to_money('sales_spend') }} as sales_spend,
         cast(trials_ended as integer) as trials_ended,
         cast(landed_accounts as integer) as landed_accounts,
         {{ to_money('collected') }} as collected,

@@ -21,6 +21,8 @@ renamed as (
         coalesce(cancel_at_period_end, false) as cancel_at_period_end,
         canceled_at,
         ended_at,
+        lower(cancellation_reason) as cancellation_reason,
+        lower(cancellation_feedback) as cancellation_feedback,
         updated_at
     from latest
 )

@@ -5,7 +5,7 @@ source as (
 ),
 
 latest as (
-    {{ dedupe_versions('source', 'month, lower(channel)') }}
+    {{ dedupe_versions('source', "month, lower(channel), coalesce(lower(cost_type), 'marketing')") }}
 ),
 
 renamed as (
@@ -13,7 +13,9 @@ renamed as (
         {{ month_start('month') }} as spend_month,
         lower(channel) as channel,
         amount as amount_minor,
-        lower(currency) as currency
+        lower(currency) as currency,
+        -- v2: marketing when absent
+        coalesce(lower(cost_type), 'marketing') as cost_type
     from latest
 )
 
