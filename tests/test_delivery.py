@@ -113,7 +113,8 @@ def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(
     figures = re.findall(r'data-period="(\w+)" data-kpi="(\w+)" data-value="([^"]*)">([^<]*)<', body)
     month = {k: (v, shown) for p, k, v, shown in figures if p == "month"}
     assert set(month) == {"mrr", "arr", "net_new_mrr", "nrr_ttm", "grr_ttm", "logo_churn_rate", "quick_ratio",
-                          "active_customers", "new_customers", "churned_customers", "at_risk_mrr", "cac_payback_months"}
+                          "active_customers", "new_customers", "churned_customers", "at_risk_mrr", "cac_payback_months",
+                          "voluntary_churned_mrr", "involuntary_churned_mrr", "nps"}
     for key, (value, _) in month.items():
         expected = july[key]
         assert (value == "" and (expected is None or expected != expected)) or float(value) == float(expected), key

@@ -204,20 +204,29 @@ def test_a_mart_alone_cannot_be_fully_refreshed_from_a_partial_scope(timeline) -
         assert con.execute("select count(*) from marts.fct_laer_stage_daily").fetchone()[0] == rows  # type: ignore[index]
 
 
+def refresh_with_edited_project(timeline, name: str, edits: dict[str, tuple[str, str]]) -> Path:
+    """A copy of the warm warehouse refreshed again as of the last day by a copy of the project
+    with ``edits`` (file -> (shipped text, its replacement; once)); the copy's folder."""
+    root = timeline["root"]
+    project, copy = root / f"{name}_project", root / name
+    copy_project(project)
+    for relative, (shipped, edited) in edits.items():
+        path = project / relative
+        assert shipped in path.read_text(), relative
+        path.write_text(path.read_text().replace(shipped, edited, 1))
+    shutil.copytree(timeline["warm"], copy)
+    proc = build(copy, timeline["landing"], LAST, root / f"{name}_logs", project=project)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    return copy
+
+
 def test_editing_the_health_score_macro_rebuilds_the_whole_history(timeline) -> None:
     """The chain's change signature covers the macros its models reach: a refresh after the
     health formula changed rebuilds every account from its first day, so no day keeps a
     score of the old formula (tested on a copy of the project and of the warm warehouse)."""
-    root = timeline["root"]
-    project, copy = root / "edited_project", root / "edited"
-    copy_project(project)
-    formula = project / "macros/metrics/health_score.sql"
-    shipped = "when coalesce({{ failed_payments }}, 0) = 0 then 1.0"
-    assert shipped in formula.read_text()
-    formula.write_text(formula.read_text().replace(shipped, "when coalesce({{ failed_payments }}, 0) = 0 then 0.9"))
-    shutil.copytree(timeline["warm"], copy)
-    proc = build(copy, timeline["landing"], LAST, root / "logs8", project=project)
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    copy = refresh_with_edited_project(timeline, "edited", {
+        "macros/metrics/health_score.sql": ("when coalesce({{ failed_payments }}, 0) = 0 then 1.0",
+                                            "when coalesce({{ failed_payments }}, 0) = 0 then 0.9")})
     assert set(scope(copy).values()) == {(dt.date(1900, 1, 1), True)}  # every account, from its first day
     query = """select count(*), count(case when failed_payments_30d = 0 and billing_component <> {} then 1 end)
                from marts.fct_account_health_daily"""
@@ -232,20 +241,13 @@ def test_a_column_added_to_an_account_day_mart_reaches_every_row_of_an_existing_
     """Adding a column to an incremental account-day mart (model and yml, as the README's
     extension guide says) upgrades a warehouse built before: the column is added to the
     table and the changed signature rebuilds every row with it."""
-    root = timeline["root"]
-    project, copy = root / "column_project", root / "column_added"
-    copy_project(project)
-    model = project / "models/marts/lifecycle/fct_laer_stage_daily.sql"
     last = "        coalesce(laer_stage = 'land' and not is_activated and date >= activation_window_closes, false) as is_stalled"
-    assert last in model.read_text()
-    model.write_text(model.read_text().replace(last, last + ",\n        cast(length(laer_stage) as integer) as stage_name_length"))
-    yml = project / "models/marts/lifecycle/_lifecycle__models.yml"
     marker = "- name: laer_stage_monthly\n"
-    yml.write_text(yml.read_text().replace(marker, "  - name: stage_name_length\n    data_type: integer\n"
-                                                   "    description: A probe column.\n" + marker, 1))
-    shutil.copytree(timeline["warm"], copy)
-    proc = build(copy, timeline["landing"], LAST, root / "logs9", project=project)
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    copy = refresh_with_edited_project(timeline, "column_added", {
+        "models/marts/lifecycle/fct_laer_stage_daily.sql":
+            (last, last + ",\n        cast(length(laer_stage) as integer) as stage_name_length"),
+        "models/marts/lifecycle/_lifecycle__models.yml":
+            (marker, "  - name: stage_name_length\n    data_type: integer\n    description: A probe column.\n" + marker)})
     with duckdb.connect(str(copy / "warehouse.duckdb"), read_only=True) as con:
         rows, wrong = con.execute("select count(*), count(*) filter (where stage_name_length is distinct from "
                                   "length(laer_stage)) from marts.fct_laer_stage_daily").fetchone()  # type: ignore[misc]

@@ -50,11 +50,29 @@ def test_every_headline_number_matches_kpi_monthly(report: Path, marts) -> None:
 def test_sections_leadership_asked_for(report: Path) -> None:
     html = report.read_text(encoding="utf-8")
     for section in ("headline", "mrr-bridge", "mrr-trend", "retention-trend", "cohort-logo", "cohort-revenue",
-                    "laer-stages", "funnel", "at-risk", "early-warnings", "renewals", "data-quality"):
+                    "laer-stages", "funnel", "at-risk", "early-warnings", "renewals", "churn", "data-quality"):
         assert f'id="{section}"' in html, section
     # everything inline: no external script, stylesheet or image
     assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', html)
     assert "<script src=" not in html
+
+
+def test_the_renewals_and_churn_tables_show_ten_rows_and_totals_equal_to_the_marts(report: Path, marts) -> None:
+    html = report.read_text(encoding="utf-8")
+    n, due, forecast = marts.execute("select count(*), sum(subscription_mrr), sum(forecast_renewed_mrr) "
+                                     "from main.fct_renewals_upcoming").fetchone()
+    assert n > 10 and forecast is not None  # the test company has enough renewals, and measured terms
+    renewals = re.search(r'<section id="renewals">.*?</section>', html, re.S).group(0)
+    assert renewals.count("<tr>") == 1 + 10 + 1  # header, the first ten, the totals
+    assert (f"All {n} renewals: {fmt.money(due)} MRR due, {fmt.money(forecast)} forecast to renew"
+            in renewals.replace("&#39;", "'"))
+    month, = marts.execute("select max(month) from main.kpi_monthly where not is_as_of_month").fetchone()
+    accounts, lost, by_kpi = marts.execute(
+        "select count(*), -sum(c.churned_mrr), -min(k.churned_mrr) from main.fct_churn_events c "
+        "join main.kpi_monthly k using (month) where c.month = ?", [month]).fetchone()
+    churn = re.search(r'<section id="churn">.*?</section>', html, re.S).group(0)
+    assert lost == by_kpi  # every churned dollar of the month is in the churn events
+    assert f"{accounts} accounts, {fmt.money(lost)} MRR lost in {month:%B %Y}" in churn
 
 
 def test_report_renders_offline_in_headless_chromium(report: Path, tmp_path: Path) -> None:

@@ -29,7 +29,9 @@ MONTH_KPIS = (
     ("logo_churn_rate", "Logo churn", "pct"), ("quick_ratio", "Quick ratio", "ratio"),
     ("active_customers", "Active customers", "count"), ("new_customers", "New customers", "count"),
     ("churned_customers", "Churned customers", "count"), ("at_risk_mrr", "At-risk MRR", "money"),
-    ("cac_payback_months", "CAC payback", "months"),
+    ("voluntary_churned_mrr", "Churned MRR, voluntary", "money"),
+    ("involuntary_churned_mrr", "Churned MRR, failed payments", "money"),
+    ("cac_payback_months", "CAC payback", "months"), ("nps", "NPS", "score"),
 )
 TO_DATE_KPIS = MONTH_TO_DATE_KPIS
 TREND_MONTHS = 12
@@ -71,6 +73,8 @@ def _shown(value: object, kind: str) -> str:
         return f"{float(value):.2f}×"  # type: ignore[arg-type]
     if kind == "months":
         return f"{float(value):.1f} months"  # type: ignore[arg-type]
+    if kind == "score":
+        return f"{float(value):+.0f}"  # type: ignore[arg-type]
     return f"{int(value):,}"  # type: ignore[call-overload]
 
 

@@ -65,6 +65,11 @@ LEAD_SOURCE_MIX = {
 }
 # marketing spend per new account acquired, USD, by channel
 CAC_BY_SOURCE = {"paid_ads": 2600, "content": 900, "event": 3800, "referral": 400, "organic": 150, "outbound": 5200}
+# what voluntary churners say when they cancel (landing v2 cancellation_feedback), drawn
+# uniformly from this tuple (a word repeated is more likely), and how many say anything
+CANCELLATION_FEEDBACK_MIX = (("too_expensive",) * 6 + ("missing_features",) * 4 + ("switched_service",) * 3
+                             + ("unused",) * 3 + ("customer_service", "too_complex", "low_quality", "other"))
+CANCELLATION_FEEDBACK_SHARE = 0.6
 # sales cost per new account won (salaries, commissions and tools of the sales team), USD, by
 # segment: with marketing it makes the fully loaded CAC (landing v2 cost_type `sales`)
 SALES_COST_BY_SEGMENT = (2400, 9000, 30000)

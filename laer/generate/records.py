@@ -187,8 +187,15 @@ def subscriptions(co: Company, rng: np.random.Generator) -> pd.DataFrame:
     out.append(v)
     done = ~np.isnan(ended)
     e = s.ended[done].to_numpy(dtype="int64")
-    v = base[done].assign(status="canceled", canceled_at=s.canceled[done].to_numpy(dtype="int64"),
-                          ended_at=e, updated_at=e, _ts=e)
+    # landing v2: why it ended. Involuntary churners end `unpaid` after their last invoice
+    # failed (billing_money); the others asked to cancel, and most of them said why
+    involuntary = ~voluntary[done]
+    feedback = _pick(rng, C.CANCELLATION_FEEDBACK_MIX, int(done.sum()))
+    said = rng.random(int(done.sum())) < C.CANCELLATION_FEEDBACK_SHARE
+    v = base[done].assign(status=np.where(involuntary, "unpaid", "canceled"),
+                          canceled_at=s.canceled[done].to_numpy(dtype="int64"), ended_at=e, updated_at=e, _ts=e,
+                          cancellation_reason=np.where(involuntary, "payment_failed", "cancellation_requested"),
+                          cancellation_feedback=np.where(~involuntary & said, feedback, None))
     out.append(v)
     return pd.concat(out, ignore_index=True)
 

@@ -16,7 +16,7 @@ from plotly.offline import get_plotlyjs
 from laer.paths import Warehouse
 from laer.report import format as fmt
 from laer.report.charts import all_charts
-from laer.report.data import HEADLINES, MONTH_TO_DATE_KPIS, ReportData, load
+from laer.report.data import HEADLINES, MONTH_TO_DATE_KPIS, TABLE_ROWS, ReportData, load
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent), autoescape=select_autoescape(["html", "j2"]))
 
@@ -45,10 +45,12 @@ def _tiles(d: ReportData) -> list[dict[str, str]]:
     return tiles
 
 
-def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str) -> Markup:
-    """columns: name -> (header, kind) with kind in text | money | pct | num | date | band."""
+def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str, total: str = "") -> Markup:
+    """columns: name -> (header, kind) with kind in text | money | pct | num | date | band.
+    The first TABLE_ROWS rows; ``total`` is a last line saying what all the rows add up to."""
     if df.empty:
         return Markup(f'<p class="empty">{html.escape(empty)}</p>')
+    df = df.head(TABLE_ROWS)
     head = "".join(f'<th class="{"num" if k in ("money", "pct", "num") else ""}">{html.escape(h)}</th>'
                    for h, k in columns.values())
     rows = []
@@ -70,7 +72,9 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str) ->
                 text, css = ("–" if pd.isna(v) else str(v)), ""
             cells.append(f'<td class="{css}">{html.escape(text)}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    foot = (f'<tfoot><tr><td colspan="{len(columns)}" class="total">{html.escape(total)}</td></tr></tfoot>'
+            if total else "")
+    return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>{foot}</table>")
 
 
 def _month_to_date(d: ReportData) -> list[dict[str, str]]:
@@ -106,8 +110,20 @@ def render(d: ReportData) -> str:
                            "No sudden activity drops this week."),
         "renewals": _table(d.renewals, {"term_end_date": ("Term ends", "date"), "account": ("Account", "text"),
                                         "segment": ("Segment", "text"), "csm_id": ("CSM", "text"),
-                                        "subscription_mrr": ("MRR", "money"), "health_band": ("Health", "band")},
-                           "No annual term ends in the next 90 days."),
+                                        "subscription_mrr": ("MRR due", "money"),
+                                        "forecast_renewed_mrr": ("Forecast to renew", "money"),
+                                        "health_band": ("Health", "band")},
+                           "No annual term ends in the next 90 days.",
+                           total=f"All {len(d.renewals)} renewals: {fmt.money(d.renewals['subscription_mrr'].sum())} MRR "
+                                 f"due, {fmt.money(d.renewals['forecast_renewed_mrr'].sum())} forecast to renew "
+                                 "(each at the dollar renewal rate observed for its health band)"
+                           if not d.renewals.empty else ""),
+        "churn": _table(d.churn, {"churn_type": ("Type", "text"), "feedback": ("What the customer said", "text"),
+                                  "accounts": ("Accounts", "num"), "churned_mrr": ("MRR lost", "money")},
+                        f"No account churned in {d.month}.",
+                        total=f"{int(d.churn['accounts'].sum())} accounts, {fmt.money(d.churn['churned_mrr'].sum())} "
+                              f"MRR lost in {d.month}" if d.churn is not None and not d.churn.empty else "")
+        if d.churn is not None else Markup(""),
         "quarantined": _table(d.quarantined, {"path": ("Quarantined file", "text"), "reason": ("Reason", "text"),
                                               "quarantined_at": ("When", "date")}, "No file is in quarantine."),
     }

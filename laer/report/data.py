@@ -19,7 +19,9 @@ HEADLINES = (
     ("quick_ratio", "Quick ratio", "ratio", True),
     ("cac_payback_months", "CAC payback", "months", False),
     ("large_customer_share", "Large-customer share", "pct", True),
+    ("nps", "NPS", "score", True),
 )
+TABLE_ROWS = 10  # the report's tables show the top rows and a line with the totals
 
 
 # The unfinished as-of month, labelled "month to date": no ratio that needs a whole month
@@ -56,6 +58,7 @@ class ReportData:
     at_risk: pd.DataFrame
     warnings: pd.DataFrame
     renewals: pd.DataFrame
+    churn: pd.DataFrame | None  # the headline month's churn by type and feedback (None: mart turned off)
     quarantined: pd.DataFrame
     unmatched: pd.DataFrame
     publish_info: dict[str, object]
@@ -121,7 +124,9 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
                                          sum(trials) as trials, sum(paying_customers) as paying
                                   from main.fct_funnel_monthly where month <= ? group by 1 order by paying desc""", [month]).df()
             if _published(con, "fct_funnel_monthly") else None,
-            at_risk=con.execute("""select account_id, coalesce(account_name, account_id) as account, segment, csm_id,
+            at_risk=con.execute("""select account_id,
+                                          case when is_unmatched then 'unmatched billing customer ' || replace(account_id, 'unmatched:', '')
+                                               else coalesce(account_name, account_id) end as account, segment, csm_id,
                                           current_mrr, health_score, laer_stage
                                    from main.dim_accounts where health_band = 'red' and current_mrr > 0
                                    order by current_mrr desc, account_id limit 10""").df(),
@@ -130,10 +135,17 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
                                     from main.early_warnings w left join main.dim_accounts a using (account_id)
                                     where w.alert_date between ? and ? order by w.mrr_at_risk desc, w.account_id""",
                                  [week_start, as_of]).df(),
-            renewals=con.execute("""select r.term_end_date, r.account_id, coalesce(a.account_name, r.account_id) as account,
-                                           r.segment, r.csm_id, r.subscription_mrr, r.health_band
+            renewals=con.execute("""select r.term_end_date, r.account_id,
+                                           case when a.is_unmatched then 'unmatched billing customer ' || replace(r.account_id, 'unmatched:', '')
+                                                else coalesce(a.account_name, r.account_id) end as account,
+                                           r.segment, r.csm_id, r.subscription_mrr, r.forecast_renewed_mrr, r.health_band
                                     from main.fct_renewals_upcoming r left join main.dim_accounts a using (account_id)
                                     order by r.term_end_date, r.account_id""").df(),
+            churn=con.execute("""select churn_type, coalesce(cancellation_feedback, 'not given') as feedback,
+                                        count(*) as accounts, -sum(churned_mrr) as churned_mrr
+                                 from main.fct_churn_events where month = ? group by all
+                                 order by churned_mrr desc, churn_type, feedback""", [month]).df()
+            if _published(con, "fct_churn_events") else None,
             quarantined=con.execute("select path, reason, quarantined_at from main.dq_quarantined_files order by path").df(),
             unmatched=con.execute("select count(*) as customers, coalesce(sum(current_mrr), 0) as mrr "
                                   "from main.dq_unmatched_customers").df(),

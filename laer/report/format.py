@@ -37,7 +37,12 @@ def count(v: object) -> str:
     return "–" if _missing(v) else f"{int(v):,}"  # type: ignore[call-overload]
 
 
-FORMATTERS = {"money": money, "pct": pct, "ratio": ratio, "months": months, "count": count}
+def score(v: object) -> str:
+    """A score that may be negative (NPS: −100 to 100)."""
+    return "–" if _missing(v) else f"{float(v):+.0f}"  # type: ignore[arg-type]
+
+
+FORMATTERS = {"money": money, "pct": pct, "ratio": ratio, "months": months, "count": count, "score": score}
 
 
 def change(cur: object, prev: object, kind: str) -> str:
@@ -49,4 +54,6 @@ def change(cur: object, prev: object, kind: str) -> str:
         return "–" if p == 0 else f"{(c - p) / abs(p) * 100:+.1f} %"
     if kind == "pct":
         return f"{(c - p) * 100:+.1f} pp"
+    if kind == "score":
+        return f"{c - p:+.0f}"
     return f"{c - p:+.2f}"

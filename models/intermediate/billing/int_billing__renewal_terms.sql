@@ -51,6 +51,20 @@ renewed as (
        and term_ends.term_end_date < all_subscription_pieces.valid_to
 ),
 
+mrr_at_term_end as (
+    -- the subscription's MRR on the term's last day: what is up for renewal
+    select
+        term_ends.subscription_id,
+        term_ends.term_end_date,
+        sum(all_subscription_pieces.item_mrr_usd) as subscription_mrr
+    from term_ends
+    inner join all_subscription_pieces
+        on all_subscription_pieces.subscription_id = term_ends.subscription_id
+       and {{ add_days('term_ends.term_end_date', -1) }} >= all_subscription_pieces.valid_from
+       and {{ add_days('term_ends.term_end_date', -1) }} < all_subscription_pieces.valid_to
+    group by term_ends.subscription_id, term_ends.term_end_date
+),
+
 final as (
     select
         term_ends.subscription_id,
@@ -60,11 +74,15 @@ final as (
         term_ends.term_end_date,
         term_ends.counting_end as subscription_counting_end,
         {{ add_days('term_ends.term_end_date', -var('renewal_window_days')) }} as renewal_window_start,
-        renewed.subscription_id is not null as is_renewed
+        renewed.subscription_id is not null as is_renewed,
+        coalesce(mrr_at_term_end.subscription_mrr, 0) as mrr_up_for_renewal
     from term_ends
     left join renewed
         on renewed.subscription_id = term_ends.subscription_id
        and renewed.term_end_date = term_ends.term_end_date
+    left join mrr_at_term_end
+        on mrr_at_term_end.subscription_id = term_ends.subscription_id
+       and mrr_at_term_end.term_end_date = term_ends.term_end_date
     -- terms that began while the subscription counted and end by the planning horizon
     where {{ add_months('term_ends.term_end_date', '-term_ends.term_months') }} < term_ends.counting_end
       and term_ends.term_end_date <= {{ add_days(as_of_date(), 400) }}

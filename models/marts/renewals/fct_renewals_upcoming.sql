@@ -1,5 +1,9 @@
 -- Annual terms ending in the next 90 days (after the as-of date) of subscriptions that
--- still count, with the account's MRR and health.
+-- still count, with the account's MRR and health, and a forecast of the MRR they will renew
+-- (marts.md v2): the subscription's MRR x the dollar renewal rate observed for the
+-- account's health band — over the terms measured in the last 12 months, each by its
+-- account's band on the day its renewal window opened; the rate of all bands when the
+-- band has no such term, and none before any term was measured.
 with
 
 terms as (
@@ -20,6 +24,33 @@ accounts as (
     select * from {{ ref('dim_accounts') }}
 ),
 
+observed as (
+    select
+        health.health_band,
+        outcomes.mrr_up_for_renewal,
+        outcomes.mrr_renewed
+    from {{ ref('int_billing__renewal_outcomes') }} as outcomes
+    left join {{ ref('fct_account_health_daily') }} as health
+        on health.account_id = outcomes.account_id
+       and health.date = outcomes.renewal_window_start
+    where outcomes.is_measured
+      and outcomes.measured_on > {{ add_days(as_of_date(), -365) }}
+),
+
+band_rates as (
+    select
+        health_band,
+        {{ safe_divide('sum(mrr_renewed)', 'sum(mrr_up_for_renewal)') }} as dollar_renewal_rate
+    from observed
+    where health_band is not null
+    group by health_band
+),
+
+overall_rate as (
+    select {{ safe_divide('sum(mrr_renewed)', 'sum(mrr_up_for_renewal)') }} as dollar_renewal_rate
+    from observed
+),
+
 final as (
     select
         terms.account_id,
@@ -32,10 +63,16 @@ final as (
         accounts.segment,
         accounts.csm_id,
         accounts.health_score,
-        accounts.health_band
+        accounts.health_band,
+        {{ to_ratio('coalesce(band_rates.dollar_renewal_rate, overall_rate.dollar_renewal_rate)') }}
+            as expected_renewal_rate,
+        {{ to_money('coalesce(subscription_mrr.subscription_mrr, 0) * coalesce(band_rates.dollar_renewal_rate, '
+                    'overall_rate.dollar_renewal_rate)') }} as forecast_renewed_mrr
     from terms
     left join subscription_mrr on subscription_mrr.subscription_id = terms.subscription_id
     left join accounts on accounts.account_id = terms.account_id
+    left join band_rates on band_rates.health_band = accounts.health_band
+    cross join overall_rate
 )
 
 select * from final
