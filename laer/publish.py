@@ -56,9 +56,9 @@ class PublishResult:
     row_counts: dict[str, int]
 
 
-def _lit(path: Path) -> str:
-    """A path as a SQL string literal (a warehouse folder may be named "o'brien wh")."""
-    return "'" + str(path).replace("'", "''") + "'"
+def _lit(value: str | Path) -> str:
+    """A SQL string literal: a path (a warehouse folder may be named "o'brien wh"), a description."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _relink(link: Path, target: str) -> None:
@@ -169,15 +169,11 @@ def _write_version(wh: Warehouse, folder: Path, marts: Mapping[str, Mart], *, as
 def _comment(con: duckdb.DuckDBPyConnection, table: str, mart: Mart) -> None:
     """The mart's and its columns' dbt descriptions as comments (DuckDB 1.1+ reads them:
     ``duckdb_tables().comment``, ``duckdb_columns().comment``)."""
-    con.execute(f"comment on table {table} is {_text(mart.description)}")
+    con.execute(f"comment on table {table} is {_lit(mart.description)}")
     columns = {r[0] for r in con.execute(f"select * from {table} limit 0").description or []}
     for column, description in mart.column_descriptions:
         if column in columns:
-            con.execute(f'comment on column {table}."{column}" is {_text(description)}')
-
-
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+            con.execute(f'comment on column {table}."{column}" is {_lit(description)}')
 
 
 def _arrow_schema(con: duckdb.DuckDBPyConnection, mart: Mart, source: str) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from laer.delivery import charts
 from laer.headline import money, pct
-from laer.report.data import MONTH_TO_DATE_KPIS, last_complete_month, missing_sources
+from laer.report.data import MONTH_TO_DATE_KPIS, missing_sources, split_at_last_complete_month
 
 # key, label, kind: the last complete month
 MONTH_KPIS = (
@@ -33,7 +33,6 @@ MONTH_KPIS = (
     ("involuntary_churned_mrr", "Churned MRR, failed payments", "money"),
     ("cac_payback_months", "CAC payback", "months"), ("nps", "NPS", "score"),
 )
-TO_DATE_KPIS = MONTH_TO_DATE_KPIS
 TREND_MONTHS = 12
 
 
@@ -52,13 +51,9 @@ def load_headline(marts_db: Path) -> Headline:
         kpis = con.execute("select * from main.kpi_monthly where month <= ? order by month",
                            [as_of.replace(day=1)]).df()
         missing = missing_sources(con)
-    kpis["month"] = pd.to_datetime(kpis["month"]).dt.date
-    complete = last_complete_month(as_of)
-    done = kpis[kpis["month"] <= complete]
-    unfinished = kpis[kpis["month"] == as_of.replace(day=1)] if complete != as_of.replace(day=1) else kpis.iloc[0:0]
-    return Headline(as_of=as_of,
-                    month=done.iloc[-1].to_dict() if not done.empty and done.iloc[-1]["month"] == complete else None,
-                    to_date=unfinished.iloc[0].to_dict() if not unfinished.empty else None,
+    done, to_date = split_at_last_complete_month(kpis, as_of)
+    done["month"] = pd.to_datetime(done["month"]).dt.date
+    return Headline(as_of=as_of, month=done.iloc[-1].to_dict() if not done.empty else None, to_date=to_date,
                     trend=done.tail(TREND_MONTHS).reset_index(drop=True), missing_sources=missing)
 
 
@@ -132,8 +127,8 @@ def leadership_email(marts_db: Path, recipients: tuple[str, ...], report: Path |
         label = f"{_month_label(h.to_date['month'])}, month to date (to {h.as_of})"
         parts += [f'<h2 style="font-size:16px;margin:16px 0 4px 0">{html.escape(label)}</h2>',
                   f'<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">'
-                  f'{_kpi_rows(h.to_date, TO_DATE_KPIS, "month_to_date")}</table>']
-        text += [label] + [f"  {lbl}: {_shown(h.to_date.get(k), kind)}" for k, lbl, kind in TO_DATE_KPIS] + [""]
+                  f'{_kpi_rows(h.to_date, MONTH_TO_DATE_KPIS, "month_to_date")}</table>']
+        text += [label] + [f"  {lbl}: {_shown(h.to_date.get(k), kind)}" for k, lbl, kind in MONTH_TO_DATE_KPIS] + [""]
     images: list[tuple[str, bytes]] = []
     if not h.trend.empty:
         for name, alt, draw in CHARTS:

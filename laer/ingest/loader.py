@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from laer.contract import ENTITIES, Column, Entity
+from laer.contract import ENTITIES, ColType, Column, Entity
 from laer.ingest.diagnose import (
     csv_header_line,
     header_names,
@@ -34,6 +34,7 @@ from laer.ingest.diagnose import (
 from laer.ingest.files import LandingFile, discover
 from laer.ingest.rules import (
     DUCKDB,
+    LEDGER_COLUMNS,
     LINEAGE,
     Rejected,
     bad_value_condition,
@@ -92,7 +93,7 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {RAW}")
     columns = ",\n            ".join(DUCKDB.ledger_columns(constraints=True))
     con.execute(f"create table if not exists {LEDGER} (\n            {columns})")
-    con.execute(f"alter table {LEDGER} add column if not exists modified_ns bigint")  # ledgers from before
+    _add_missing_columns(con, LEDGER, [(name, type_) for name, type_, _ in LEDGER_COLUMNS])
     con.execute(f"""
         create or replace view {RAW}.quarantine as
         select l.* from {LEDGER} l
@@ -126,8 +127,16 @@ def ensure_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     columns a later contract version added (empty for the rows loaded before)."""
     columns = ",\n            ".join(DUCKDB.raw_table_columns(entity, lineage_not_null=True))
     con.execute(f"create table if not exists {RAW}.{entity.table} (\n            {columns})")
-    for col in entity.columns:
-        con.execute(f"alter table {RAW}.{entity.table} add column if not exists {DUCKDB.column_ddl(col.name, col.type)}")
+    _add_missing_columns(con, f"{RAW}.{entity.table}", [(c.name, c.type) for c in entity.columns])
+
+
+def _add_missing_columns(con: duckdb.DuckDBPyConnection, table: str, columns: Iterable[tuple[str, ColType]]) -> None:
+    """Give ``table`` the ``columns`` it lacks: a table written before a version of the
+    contract (or of the ledger) named them gains them, empty for the rows it holds."""
+    present = _columns(con, table)
+    for name, type_ in columns:
+        if name not in present:
+            con.execute(f"alter table {table} add column {DUCKDB.column_ddl(name, type_)}")
 
 
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> dict[str, str]:
@@ -264,11 +273,14 @@ def _validate(con: duckdb.DuckDBPyConnection, f: LandingFile,
     assert result is not None
     failures, warnings, n_rows = _outcome(plan, result)
     if failures:
-        values = []
-        for first, col, src, count in failures:
-            value = con.execute(f"select cast({qi(src)} as varchar) from _stage where _row = ?", [first]).fetchone()
-            values.append((first, col, count, None if value is None else value[0]))
-        raise first_bad_value(f.fmt, f.entity, values)
+        sources = {col.name: src for _, col, src, _ in failures}
+
+        def value_at(row: int, col: Column) -> object:
+            value = con.execute(f"select cast({qi(sources[col.name])} as varchar) from _stage where _row = ?",
+                                [row]).fetchone()
+            return None if value is None else value[0]
+
+        raise first_bad_value(f.fmt, f.entity, [(first, col, count) for first, col, _, count in failures], value_at)
     return plan.conv, plan.extra, warnings, n_rows
 
 
@@ -285,11 +297,10 @@ def _record(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_i
 
 def _prepare_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity, extra: Iterable[str],
                        raw_columns: dict[str, dict[str, str]]) -> list[str]:
-    """Create the entity's raw table if needed and add the extra columns it lacks (as text);
+    """Add the extra columns the entity's raw table lacks (as text);
     ``raw_columns`` caches its columns per table. Returns the columns added: the caller
     records them in the cache after its commit (a rollback undoes them)."""
-    if entity.table not in raw_columns:
-        ensure_raw_table(con, entity)
+    if entity.table not in raw_columns:  # load_landing created it with the contract's columns
         raw_columns[entity.table] = _columns(con, f"{RAW}.{entity.table}")
     added = [name for name in extra if name not in raw_columns[entity.table]]
     for name in added:
@@ -455,7 +466,6 @@ def _load_parquet_chunk(con: duckdb.DuckDBPyConnection, chunk: list[_CleanParque
     _register_chunk_files(con, [(c.file, c.digest, c.batch_id, c.rows, []) for c in chunk])
     con.execute("begin transaction")
     try:
-        ensure_raw_table(con, entity)
         files = "[" + ", ".join(_lit(str(c.file.path)) for c in chunk) + "]"
         targets = [*conv, *LINEAGE]
         values = [*conv.values(), "m.relpath", "m.batch_id",

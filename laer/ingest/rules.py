@@ -253,13 +253,15 @@ def bad_value(fmt: str, first_row: int, col: Column, count: int, value: object, 
                     f"{count} row(s) bad in this column{others}", column=col.name, row=int(first_row), count=int(count))
 
 
-def first_bad_value(fmt: str, entity: Entity, failures: list[tuple[int, Column, int, object]]) -> Rejected:
+def first_bad_value(fmt: str, entity: Entity, failures: list[tuple[int, Column, int]],
+                    value_at: Callable[[int, Column], object]) -> Rejected:
     """The rejection for a file with bad values: ``failures`` holds, per bad column, (first
-    bad row, column, bad rows, that row's value); the first row wins, then contract order."""
+    bad row, column, bad rows); the first row wins, then contract order. ``value_at(row,
+    column)`` gives the file's value there (read for the winner only: empty or not)."""
     order = [c.name for c in entity.columns]
     failures = sorted(failures, key=lambda x: (x[0], order.index(x[1].name)))
-    first, col, count, value = failures[0]
-    return bad_value(fmt, first, col, count, value, [x[1].name for x in failures[1:]])
+    first, col, count = failures[0]
+    return bad_value(fmt, first, col, count, value_at(first, col), [x[1].name for x in failures[1:]])
 
 
 def unknown_values_warning(col: Column, unknown: list[str]) -> str:

@@ -40,6 +40,18 @@ def last_complete_month(as_of: dt.date) -> dt.date:
     return (first - dt.timedelta(days=1)).replace(day=1)
 
 
+def split_at_last_complete_month(kpis: pd.DataFrame, as_of: dt.date) -> tuple[pd.DataFrame, dict[str, object] | None]:
+    """``kpi_monthly`` rows up to the as-of month, split for a headline (marts.md v2, the
+    unfinished month): the complete months, and the as-of month's row while it is
+    unfinished (None on its last day: then it is complete)."""
+    months = pd.to_datetime(kpis["month"])
+    as_of_month = pd.Timestamp(as_of.replace(day=1))
+    complete = pd.Timestamp(last_complete_month(as_of))
+    unfinished = kpis[months == as_of_month] if complete != as_of_month else kpis.iloc[0:0]
+    return (kpis[months <= complete].reset_index(drop=True),
+            unfinished.iloc[0].to_dict() if not unfinished.empty else None)
+
+
 class NoDataYet(ValueError):
     """The published marts hold no month on or before the report's day: nothing to report yet."""
 
@@ -94,13 +106,9 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
             raise NoDataYet(f"no data yet as of {as_of}: {why}; nothing to report")
         # the headline is the last complete month; the as-of month, while unfinished, is
         # only "month to date" (and stays out of the charts)
-        as_of_month = pd.Timestamp(dt.date.fromisoformat(as_of).replace(day=1))
-        complete = pd.Timestamp(last_complete_month(dt.date.fromisoformat(as_of)))
-        months = pd.to_datetime(kpis["month"])
-        to_date = kpis[months == as_of_month] if complete != as_of_month else kpis.iloc[0:0]
-        kpis = kpis[months <= complete].reset_index(drop=True)
+        kpis, to_date = split_at_last_complete_month(kpis, dt.date.fromisoformat(as_of))
         cur = kpis.iloc[-1] if not kpis.empty else None
-        month = cur["month"] if cur is not None else complete
+        month = cur["month"] if cur is not None else pd.Timestamp(last_complete_month(dt.date.fromisoformat(as_of)))
 
         def row(offset: int) -> dict[str, object] | None:
             idx = len(kpis) - 1 - offset
@@ -151,6 +159,6 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
                                   "from main.dq_unmatched_customers").df(),
             publish_info=info,
             missing_sources=missing_sources(con),
-            month_to_date=to_date.iloc[0].to_dict() if not to_date.empty else None,
-            month_to_date_label=f"{as_of_month.strftime('%B %Y')}, month to date (to {as_of})",
+            month_to_date=to_date,
+            month_to_date_label=f"{pd.Timestamp(as_of):%B %Y}, month to date (to {as_of})",
         )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from laer.contract import ENTITIES, Column, Entity
+from laer.contract import ENTITIES, ColType, Column, Entity
 from laer.ingest.diagnose import csv_header_line, header_problem, path_problem, reader_problem
 from laer.ingest.files import LandingFile, discover
 from laer.ingest.loader import FileResult, LoadReport, plan_batches
@@ -66,16 +66,20 @@ def ensure_tables(spark: SparkSession) -> None:
     """The ``raw`` database, the ledger and one table per landing entity (contract columns)."""
     spark.sql(f"create database if not exists {RAW}")
     spark.sql(f"create table if not exists {LEDGER} ({', '.join(SPARK.ledger_columns())}) using parquet")
-    if "modified_ns" not in spark.table(LEDGER).columns:  # ledgers from before
-        spark.sql(f"alter table {LEDGER} add columns (modified_ns bigint)")
+    _add_missing_columns(spark, LEDGER, [(name, type_) for name, type_, _ in LEDGER_COLUMNS])
     for entity in ENTITIES:
         spark.sql(f"create table if not exists {RAW}.{entity.table} ({', '.join(SPARK.raw_table_columns(entity))}) "
                   "using parquet")
-        # columns a later contract version added (empty for the rows loaded before)
-        present = set(spark.table(f"{RAW}.{entity.table}").columns)
-        added = [SPARK.column_ddl(c.name, c.type) for c in entity.columns if c.name not in present]
-        if added:
-            spark.sql(f"alter table {RAW}.{entity.table} add columns ({', '.join(added)})")
+        _add_missing_columns(spark, f"{RAW}.{entity.table}", [(c.name, c.type) for c in entity.columns])
+
+
+def _add_missing_columns(spark: SparkSession, table: str, columns: Iterable[tuple[str, ColType]]) -> None:
+    """Give ``table`` the ``columns`` it lacks: a table written before a version of the
+    contract (or of the ledger) named them gains them, empty for the rows it holds."""
+    present = set(spark.table(table).columns)
+    added = [SPARK.column_ddl(name, type_) for name, type_ in columns if name not in present]
+    if added:
+        spark.sql(f"alter table {table} add columns ({', '.join(added)})")
 
 
 def _remove_orphans(spark: SparkSession) -> None:
@@ -196,10 +200,12 @@ def _judge(spark: SparkSession, entity: Entity, view: str,
             rejection = Rejected(f"malformed {fmt} file: row {r['corrupt_row']} does not parse",
                                  row=int(r["corrupt_row"]), count=int(r["corrupt_n"]))
         else:
-            failures = [(r[f"first_{i}"], col, r[f"bad_{i}"], r[f"value_{i}"])
-                        for i, (col, _src) in enumerate(checks) if r[f"bad_{i}"]]
-            if failures:
-                rejection = first_bad_value(fmt, entity, failures)
+            bad = [i for i in range(len(checks)) if r[f"bad_{i}"]]
+            if bad:
+                # the aggregation read each bad column's first value already
+                values = {checks[i][0].name: r[f"value_{i}"] for i in bad}
+                rejection = first_bad_value(fmt, entity, [(r[f"first_{i}"], checks[i][0], r[f"bad_{i}"]) for i in bad],
+                                            lambda _row, col, values=values: values[col.name])
         warnings = [unknown_values_warning(col, r[f"unknown_{j}"]) for j, col in enumerate(enum_cols) if r[f"unknown_{j}"]]
         if extra:
             warnings.append(drift_warning(extra))

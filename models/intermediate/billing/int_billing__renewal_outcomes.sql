@@ -14,6 +14,13 @@ account_mrr as (
     select * from {{ ref('int_billing__account_mrr_intervals') }}
 ),
 
+with_measure_day as (
+    select
+        *,
+        {{ add_months('term_end_date', 1) }} as measured_on
+    from terms
+),
+
 measured as (
     select
         terms.subscription_id,
@@ -23,14 +30,14 @@ measured as (
         terms.renewal_window_start,
         terms.is_renewed,
         terms.mrr_up_for_renewal,
-        {{ add_months('terms.term_end_date', 1) }} as measured_on,
-        {{ add_months('terms.term_end_date', 1) }} <= {{ as_of_date() }} as is_measured,
+        terms.measured_on,
+        terms.measured_on <= {{ as_of_date() }} as is_measured,
         coalesce(account_mrr.mrr, 0) as account_mrr_after
-    from terms
+    from with_measure_day as terms
     left join account_mrr
         on account_mrr.account_id = terms.account_id
-       and {{ add_months('terms.term_end_date', 1) }} >= account_mrr.valid_from
-       and {{ add_months('terms.term_end_date', 1) }} < account_mrr.valid_to
+       and terms.measured_on >= account_mrr.valid_from
+       and terms.measured_on < account_mrr.valid_to
 ),
 
 final as (

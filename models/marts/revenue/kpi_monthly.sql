@@ -45,19 +45,25 @@ trailing_year as (
     group by current_month.month
 ),
 
-spend as (
+spend_usd as (
     select
         spend.spend_month as month,
-        sum(case when spend.cost_type = 'sales' then 0
-                 else cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double) end) as marketing_spend,
-        sum(case when spend.cost_type = 'sales'
-                 then cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double) else 0 end) as sales_spend
+        spend.cost_type,
+        cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double) as amount_usd
     from {{ ref('stg_finance__marketing_spend') }} as spend
     left join {{ ref('int_billing__fx_rate_ranges') }} as fx
         on fx.currency = spend.currency
        and spend.spend_month >= fx.valid_from
        and spend.spend_month < fx.valid_to
-    group by spend.spend_month
+),
+
+spend as (
+    select
+        month,
+        sum(case when cost_type = 'sales' then 0 else amount_usd end) as marketing_spend,
+        sum(case when cost_type = 'sales' then amount_usd else 0 end) as sales_spend
+    from spend_usd
+    group by month
 ),
 
 trials as (
