@@ -225,7 +225,7 @@ scored as (
     left join latest_nps n using (account_id, month)
     left join failures f using (account_id, month)
 )
-select month, sum(mrr) as at_risk_mrr from scored where score < 40 group by 1;
+select month, sum(mrr) as at_risk_mrr from scored where score < 60 group by 1;
 
 create or replace table kpi_monthly as
 with by_month as (

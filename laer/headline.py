@@ -14,10 +14,11 @@ def money(v: float | None) -> str:
     if _missing(v):
         return "n/a"
     v = float(v)
+    sign = "−" if v < 0 else ""
     for div, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(v) >= div:
-            return f"${v / div:,.1f}{suffix}"
-    return f"${v:,.0f}"
+            return f"{sign}${abs(v) / div:,.1f}{suffix}"
+    return f"{sign}${abs(v):,.0f}"
 
 
 def pct(v: float | None) -> str:

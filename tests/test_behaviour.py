@@ -89,3 +89,32 @@ def test_early_warnings_fire_before_churn_for_busy_accounts(marts) -> None:
           on w.account_id = c.account_id and w.alert_date between c.month - interval 90 day and c.month + interval 31 day""").fetchone()
     assert churned >= 5
     assert warned >= 0.3 * churned, (warned, churned)
+
+
+def test_the_health_score_back_tests_red_above_yellow_above_twice_green(marts) -> None:
+    """The shipped weights and bands (dbt_project.yml), on every month whose 90 days have passed."""
+    rates = {band: (churned / accounts, accounts) for band, churned, accounts in marts.execute("""
+        select health_band, sum(churned_within_90d), sum(accounts) from main.fct_health_backtest_monthly
+        where outcome_is_final group by 1""").fetchall()}
+    red, yellow, green = rates["red"][0], rates["yellow"][0], rates["green"][0]
+    assert rates["red"][1] >= 50, rates  # red is not a handful of accounts
+    assert red >= 2 * green, rates
+    assert red > yellow > green, rates
+
+
+def test_at_risk_mrr_is_a_visible_share_of_the_last_complete_month(marts) -> None:
+    mrr, at_risk, unscored = marts.execute("""
+        select mrr, at_risk_mrr, unscored_mrr from main.kpi_monthly
+        where not is_as_of_month order by month desc limit 1""").fetchone()
+    assert 0.02 <= at_risk / mrr <= 0.20, (at_risk, mrr)
+    # unmatched customers are paying and unscored: shown beside at-risk MRR, never dropped
+    assert 0 < unscored < mrr / 10, (unscored, mrr)
+
+
+def test_cac_payback_is_near_public_saas_medians(marts) -> None:
+    """Fully loaded CAC: the median month of the last twelve complete ones pays back in 12-18 months
+    (single months swing with the mix of deals closed)."""
+    median, = marts.execute("""
+        select median(cac_payback_months) from (
+            select cac_payback_months from main.kpi_monthly where not is_as_of_month order by month desc limit 12)""").fetchone()
+    assert 12 <= median <= 18, median

@@ -113,7 +113,8 @@ def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(
     figures = re.findall(r'data-period="(\w+)" data-kpi="(\w+)" data-value="([^"]*)">([^<]*)<', body)
     month = {k: (v, shown) for p, k, v, shown in figures if p == "month"}
     assert set(month) == {"mrr", "arr", "net_new_mrr", "nrr_ttm", "grr_ttm", "logo_churn_rate", "quick_ratio",
-                          "active_customers", "new_customers", "churned_customers", "at_risk_mrr", "cac_payback_months",
+                          "active_customers", "new_customers", "churned_customers", "at_risk_mrr", "unscored_mrr",
+                          "cac_payback_months",
                           "voluntary_churned_mrr", "involuntary_churned_mrr", "nps"}
     for key, (value, _) in month.items():
         expected = july[key]
@@ -124,6 +125,16 @@ def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(
     to_date = {k: v for p, k, v, _ in figures if p == "month_to_date"}
     assert set(to_date) == {"mrr", "net_new_mrr", "new_customers", "churned_customers", "at_risk_mrr"}
     assert all(float(v) == float(august[k]) for k, v in to_date.items())
+    # what needs attention: red accounts today, July's stalled landings, renewals due in 90 days
+    attention = dict(re.findall(r'data-attention="(\w+)" data-value="([^"]*)"', body))
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        red, = con.execute("select count(*) from main.dim_accounts where health_band = 'red' and current_mrr > 0").fetchone()
+        stalled, = con.execute("select sum(stalled_accounts) from main.laer_stage_monthly where month = '2024-07-01'").fetchone()
+        due, = con.execute("select coalesce(sum(subscription_mrr), 0) from main.fct_renewals_upcoming").fetchone()
+        largest, = con.execute("select account_name from main.dim_accounts where health_band = 'red' and current_mrr > 0 "
+                               "order by current_mrr desc, account_id limit 1").fetchone()
+    assert attention == {"at_risk_accounts": str(red), "stalled_accounts": str(stalled), "renewals_mrr_due": str(float(due))}
+    assert red > 0 and largest in body
     # two PNG charts of the size the <img> tags state, embedded by Content-ID
     images = {p["Content-ID"].strip("<>"): p.get_content() for p in message.walk() if p.get_content_type() == "image/png"}
     assert len(images) == 2

@@ -20,7 +20,13 @@ import pandas as pd
 
 from laer.delivery import charts
 from laer.headline import money, pct
-from laer.report.data import MONTH_TO_DATE_KPIS, missing_sources, split_at_last_complete_month
+from laer.report.data import (
+    MONTH_TO_DATE_KPIS,
+    at_risk_accounts,
+    missing_sources,
+    split_at_last_complete_month,
+    stalled_landings,
+)
 
 # key, label, kind: the last complete month
 MONTH_KPIS = (
@@ -29,11 +35,22 @@ MONTH_KPIS = (
     ("logo_churn_rate", "Logo churn", "pct"), ("quick_ratio", "Quick ratio", "ratio"),
     ("active_customers", "Active customers", "count"), ("new_customers", "New customers", "count"),
     ("churned_customers", "Churned customers", "count"), ("at_risk_mrr", "At-risk MRR", "money"),
+    ("unscored_mrr", "Unscored MRR (unmatched customers)", "money"),
     ("voluntary_churned_mrr", "Churned MRR, voluntary", "money"),
     ("involuntary_churned_mrr", "Churned MRR, failed payments", "money"),
     ("cac_payback_months", "CAC payback", "months"), ("nps", "NPS", "score"),
 )
 TREND_MONTHS = 12
+AT_RISK_NAMED = 5  # the largest red accounts the e-mail names
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What needs someone's attention: accounts red today, stalled landings at the headline
+    month's end, renewals due in 90 days with their forecast."""
+    at_risk: pd.DataFrame  # every paying red account on the as-of date, largest MRR first
+    stalled: dict[str, float] | None  # None when laer_stage_monthly is turned off
+    renewals: dict[str, float] | None  # accounts, mrr_due, forecast; None when turned off
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,12 @@ class Headline:
     to_date: dict[str, object] | None  # kpi_monthly of the as-of month while it is unfinished
     trend: pd.DataFrame  # kpi_monthly of up to TREND_MONTHS complete months, oldest first
     missing_sources: list[str]  # "no usage data delivered (events, users)"
+    attention: Attention | None = None
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                      "where table_schema = 'main'").fetchall()}
 
 
 def load_headline(marts_db: Path) -> Headline:
@@ -51,10 +74,22 @@ def load_headline(marts_db: Path) -> Headline:
         kpis = con.execute("select * from main.kpi_monthly where month <= ? order by month",
                            [as_of.replace(day=1)]).df()
         missing = missing_sources(con)
-    done, to_date = split_at_last_complete_month(kpis, as_of)
-    done["month"] = pd.to_datetime(done["month"]).dt.date
+        done, to_date = split_at_last_complete_month(kpis, as_of)
+        done["month"] = pd.to_datetime(done["month"]).dt.date
+        tables = _tables(con)
+        renewals = None
+        if "fct_renewals_upcoming" in tables:
+            count, due, forecast = con.execute(
+                "select count(*), coalesce(sum(subscription_mrr), 0), coalesce(sum(forecast_renewed_mrr), 0) "
+                "from main.fct_renewals_upcoming").fetchone()  # type: ignore[misc]
+            renewals = {"accounts": int(count), "mrr_due": float(due), "forecast": float(forecast)}
+        attention = Attention(
+            at_risk=at_risk_accounts(con),
+            stalled=stalled_landings(con, done["month"].iloc[-1]) if not done.empty and "laer_stage_monthly" in tables
+            else None,
+            renewals=renewals)
     return Headline(as_of=as_of, month=done.iloc[-1].to_dict() if not done.empty else None, to_date=to_date,
-                    trend=done.tail(TREND_MONTHS).reset_index(drop=True), missing_sources=missing)
+                    trend=done.tail(TREND_MONTHS).reset_index(drop=True), missing_sources=missing, attention=attention)
 
 
 def _shown(value: object, kind: str) -> str:
@@ -86,6 +121,42 @@ def _kpi_rows(row: dict[str, object], kpis: tuple[tuple[str, str, str], ...], pe
             f'data-kpi="{key}" data-value="{html.escape(_exact(row.get(key)))}">{html.escape(_shown(row.get(key), kind))}'
             f"</td></tr>")
     return "".join(cells)
+
+
+def _attention(h: Headline) -> tuple[str, list[str]]:
+    """The e-mail's "needs attention" block (HTML, text lines); every figure with its exact value."""
+    a = h.attention
+    if a is None:
+        return "", []
+    cell = "padding:4px 12px 4px 0;font-size:14px"
+    rows: list[tuple[str, str, str, str]] = []  # key, label, exact value, shown
+    red_mrr = float(a.at_risk["current_mrr"].sum()) if not a.at_risk.empty else 0.0
+    n = len(a.at_risk)
+    rows.append(("at_risk_accounts", f"Red today ({h.as_of})", str(n),
+                 f"{n:,} account{'' if n == 1 else 's'}, {money(red_mrr)} MRR"))
+    if a.stalled is not None and h.month is not None:
+        k = int(a.stalled["accounts"])
+        rows.append(("stalled_accounts", f"Stalled landings ({_month_label(h.month['month'])})", str(k),
+                     f"{k:,} account{'' if k == 1 else 's'}, {money(a.stalled['mrr'])} MRR, not activated"))
+    if a.renewals is not None:
+        r = a.renewals
+        rows.append(("renewals_mrr_due", "Renewals due in 90 days", str(r["mrr_due"]),
+                     f"{int(r['accounts']):,} terms, {money(r['mrr_due'])} MRR due, {money(r['forecast'])} forecast to renew"))
+    parts = ['<h2 style="font-size:16px;margin:16px 0 4px 0">Needs attention</h2>',
+             '<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">']
+    parts += [f'<tr><td style="{cell};color:#455a64">{html.escape(label)}</td>'
+              f'<td style="{cell};font-weight:bold" data-attention="{key}" data-value="{html.escape(exact)}">'
+              f"{html.escape(shown)}</td></tr>" for key, label, exact, shown in rows]
+    parts.append("</table>")
+    text = ["Needs attention"] + [f"  {label}: {shown}" for _, label, _, shown in rows]
+    if n:
+        named = a.at_risk.head(AT_RISK_NAMED)
+        items = [f"{r.account} ({r.segment}, CSM {r.csm_id or '–'}): {money(r.current_mrr)} MRR, health {float(r.health_score):.1f}"
+                 for r in named.itertuples()]
+        parts.append(f'<p style="font-size:14px;margin:8px 0 0 0">The largest red accounts:</p>'
+                     f'<ul style="font-size:14px;margin:4px 0">{"".join(f"<li>{html.escape(i)}</li>" for i in items)}</ul>')
+        text += ["  The largest red accounts:"] + [f"    {i}" for i in items]
+    return "".join(parts), [*text, ""]
 
 
 def _month_label(month: object) -> str:
@@ -129,6 +200,9 @@ def leadership_email(marts_db: Path, recipients: tuple[str, ...], report: Path |
                   f'<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">'
                   f'{_kpi_rows(h.to_date, MONTH_TO_DATE_KPIS, "month_to_date")}</table>']
         text += [label] + [f"  {lbl}: {_shown(h.to_date.get(k), kind)}" for k, lbl, kind in MONTH_TO_DATE_KPIS] + [""]
+    attention_html, attention_text = _attention(h)
+    parts.append(attention_html)
+    text += attention_text
     images: list[tuple[str, bytes]] = []
     if not h.trend.empty:
         for name, alt, draw in CHARTS:

@@ -7,7 +7,7 @@ The story the marts must find is decided here:
 * first-30-day activation (≥ 3 active users, ≥ 3 core features) doubles retention;
 * expansions cluster 3–12 months after land, contractions are rarer;
 * annual and quarterly plans churn only at term end; churn is often preceded by a
-  sudden drop in product activity (see ``usage.py``); some churned accounts return;
+  fading of product activity (see ``usage.py``); some churned accounts return;
 * a few per cent of accounts are large (ARR ≥ $100k), mostly enterprise;
 * some billing customers have no CRM account (unmatched), some accounts have two.
 

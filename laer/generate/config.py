@@ -70,9 +70,10 @@ CAC_BY_SOURCE = {"paid_ads": 2600, "content": 900, "event": 3800, "referral": 40
 CANCELLATION_FEEDBACK_MIX = (("too_expensive",) * 6 + ("missing_features",) * 4 + ("switched_service",) * 3
                              + ("unused",) * 3 + ("customer_service", "too_complex", "low_quality", "other"))
 CANCELLATION_FEEDBACK_SHARE = 0.6
-# sales cost per new account won (salaries, commissions and tools of the sales team), USD, by
-# segment: with marketing it makes the fully loaded CAC (landing v2 cost_type `sales`)
-SALES_COST_BY_SEGMENT = (2400, 9000, 30000)
+# sales cost per deal closed (salaries, commissions and tools of the sales team), USD, by
+# segment, booked in the month the account first pays: with marketing it makes the fully
+# loaded CAC (landing v2 cost_type `sales`), a payback of 12-18 months as public SaaS medians
+SALES_COST_BY_SEGMENT = (3800, 14500, 48000)
 
 TIERS = ("starter", "growth", "enterprise")
 TIER_MONTHLY_USD = (29, 49, 79)  # list price per seat and month

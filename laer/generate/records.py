@@ -340,14 +340,21 @@ def marketing_spend(co: Company, rng: np.random.Generator) -> pd.DataFrame:
     month = (start + a.created_day.to_numpy()).astype("datetime64[M]")
     months = np.arange(start.astype("datetime64[M]"), (start + co.cfg.days - 1).astype("datetime64[M]") + 1)
     won = pd.crosstab(month, a.source.to_numpy()).reindex(index=months, columns=list(C.LEAD_SOURCE_MIX), fill_value=0)
-    # the sales team's cost of the accounts won, by the segment of each (landing v2: cost_type sales)
-    sales_cost = np.asarray(C.SALES_COST_BY_SEGMENT, dtype=float)[a.segment.to_numpy()]
-    sold = pd.crosstab(month, a.source.to_numpy(), values=sales_cost, aggfunc="sum").reindex(
+    # the sales team's cost of the deals closed, by the segment of each, in the month the account
+    # first pays (landing v2: cost_type sales)
+    streams = co.streams[~co.streams.is_second & (co.streams.first_paid_day >= 0)]
+    first_paid = a.idx.map(streams.groupby("account_idx").first_paid_day.min())
+    paid = a[first_paid.notna().to_numpy()]
+    paid_month = (start + first_paid.dropna().to_numpy(dtype=np.int64)).astype("datetime64[M]")
+    sales_cost = np.asarray(C.SALES_COST_BY_SEGMENT, dtype=float)[paid.segment.to_numpy()]
+    sold = pd.crosstab(paid_month, paid.source.to_numpy(), values=sales_cost, aggfunc="sum").reindex(
         index=months, columns=list(C.LEAD_SOURCE_MIX)).fillna(0.0)
     m_epoch = (months.astype("datetime64[D]") - np.datetime64("1970-01-01")).astype(np.int64) * DAY
     rows = []
     for src in C.LEAD_SOURCE_MIX:
-        amount = (won[src].to_numpy() + 0.5) * C.CAC_BY_SOURCE[src] * rng.uniform(0.8, 1.2, len(months))
+        # proportional to the accounts won, at any scale (no fixed floor that would dominate
+        # the CAC of a small company)
+        amount = won[src].to_numpy() * C.CAC_BY_SOURCE[src] * rng.uniform(0.8, 1.2, len(months))
         rows.append(pd.DataFrame({"month": m_epoch, "channel": src, "amount": np.round(amount * 100).astype(np.int64),
                                   "currency": "usd", "cost_type": "marketing", "_ts": np.maximum(co.epoch0, m_epoch)}))
     for src in C.LEAD_SOURCE_MIX:

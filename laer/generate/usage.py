@@ -29,6 +29,11 @@ EVENT_SCHEMA = pa.schema([
 LATE_SHARE = 0.01
 DUPLICATE_SHARE = 0.001
 ONBOARDING_DAYS = 30
+# most churners fade before they leave: over the last DECAY_DAYS before the churn, the share
+# of their users still active and their event rate fall towards zero (rate x share^2), so
+# seat adoption, feature breadth and recency — what the health score reads — all decline
+DECAY_DAYS = 60
+DECAYING_CHURNER_SHARE = 0.8
 
 
 def _users_per_account(co: Company) -> tuple[pd.DataFrame, np.ndarray]:
@@ -83,8 +88,8 @@ def write_events(co: Company, out_dir: Path, rng: np.random.Generator,
     activated = a.activated.to_numpy()
     signup = a.signup_day.to_numpy()
     churn = a.last_churn_day.to_numpy()
-    # a sudden drop in activity precedes most churns
-    drops = rng.random(n_acc) < 0.75
+    fades = rng.random(n_acc) < DECAYING_CHURNER_SHARE
+    engaged = np.ones(n_acc)  # per account, the share of its users still active today
     base_rate = 0.375 * n_users.astype(float) ** 0.9 * np.exp(0.25 * a.engagement.to_numpy())
     free = a.path.to_numpy() == 1
     base_rate = np.where(free, base_rate * 0.4, base_rate)
@@ -106,14 +111,17 @@ def write_events(co: Company, out_dir: Path, rng: np.random.Generator,
         rate = base_rate[live] * (0.3 if weekday >= 5 else 1.0)
         age = d - signup[live]
         rate = rate * np.where(age < ONBOARDING_DAYS, 1.5, 1.0)
-        in_drop = drops[live] & (churn[live] >= 0) & (d >= churn[live] - 45) & (d < churn[live])
-        rate = np.where(in_drop, rate * 0.15, rate)
+        to_churn = churn[live] - d
+        fading = fades[live] & (churn[live] >= 0) & (to_churn > 0) & (to_churn <= DECAY_DAYS)
+        engaged[live] = np.where(fading, to_churn / DECAY_DAYS, 1.0)
+        rate = rate * engaged[live] ** 2
         k = rng.poisson(rate)
         total = int(k.sum())
         if total:
             acc = np.repeat(live, k)
             early_narrow = ~activated[acc] & (d - signup[acc] < ONBOARDING_DAYS)
             pool = np.where(early_narrow, np.minimum(2, n_users[acc]), n_users[acc])
+            pool = np.maximum(1, np.ceil(pool * engaged[acc])).astype(np.int64)
             user = user_offset[acc] + np.floor(rng.random(total) * pool).astype(np.int64)
             n_feat = np.where(early_narrow, 3, np.where(activated[acc], len(C.FEATURES), 4))
             feat = np.floor(rng.random(total) ** 1.3 * n_feat).astype(np.int64)

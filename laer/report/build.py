@@ -51,7 +51,7 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str, to
     if df.empty:
         return Markup(f'<p class="empty">{html.escape(empty)}</p>')
     df = df.head(TABLE_ROWS)
-    head = "".join(f'<th class="{"num" if k in ("money", "pct", "num") else ""}">{html.escape(h)}</th>'
+    head = "".join(f'<th class="{"num" if k in ("money", "pct", "pct1", "dec1", "ratio", "num") else ""}">{html.escape(h)}</th>'
                    for h, k in columns.values())
     rows = []
     for _, r in df.iterrows():
@@ -62,6 +62,12 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str, to
                 text, css = fmt.money(v), "num"
             elif kind == "pct":
                 text, css = ("–" if pd.isna(v) else f"{float(v):.0f} %"), "num"
+            elif kind == "pct1":
+                text, css = ("–" if pd.isna(v) else f"{float(v):.1f} %"), "num"
+            elif kind == "dec1":
+                text, css = ("–" if pd.isna(v) else f"{float(v):.1f}"), "num"
+            elif kind == "ratio":
+                text, css = ("–" if pd.isna(v) else f"{float(v):.1f}×"), "num"
             elif kind == "num":
                 text, css = ("–" if pd.isna(v) else f"{float(v):,.0f}"), "num"
             elif kind == "date":
@@ -75,6 +81,56 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str, to
     foot = (f'<tfoot><tr><td colspan="{len(columns)}" class="total">{html.escape(total)}</td></tr></tfoot>'
             if total else "")
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>{foot}</table>")
+
+
+def _accounts(n: int) -> str:
+    return f"{n:,} account" + ("" if n == 1 else "s")
+
+
+def _health(d: ReportData) -> dict[str, object]:
+    """The health section: at-risk and unscored MRR of the headline month, stalled landings,
+    and the back-test of the bands that put accounts at risk."""
+    cur = d.current or {}
+    mrr = float(cur.get("mrr") or 0)  # type: ignore[arg-type]
+    at_risk, unscored = cur.get("at_risk_mrr"), cur.get("unscored_mrr")
+    tiles = [
+        {"key": "at_risk_mrr", "label": "At-risk MRR (red)", "raw": "" if fmt._missing(at_risk) else str(at_risk),
+         "value": fmt.money(at_risk),
+         "note": "–" if fmt._missing(at_risk) or not mrr else f"{float(at_risk) / mrr:.1%} of MRR"},  # type: ignore[arg-type]
+        {"key": "unscored_mrr", "label": "Unscored MRR", "raw": "" if fmt._missing(unscored) else str(unscored),
+         "value": fmt.money(unscored), "note": "paying, no score: unmatched billing customers"},
+    ]
+    if d.stalled is not None:
+        tiles.append({"key": "stalled_accounts", "label": "Stalled landings", "raw": str(d.stalled["accounts"]),
+                      "value": fmt.count(d.stalled["accounts"]),
+                      "note": f"{fmt.money(d.stalled['mrr'])} MRR, not activated past the window"})
+    backtest = Markup("")
+    if d.backtest is not None:
+        bt = d.backtest.assign(rate_pct=d.backtest["churn_rate"] * 100)
+        backtest = _table(bt, {"health_band": ("Band on the month's first day", "band"), "accounts": ("Account-months", "num"),
+                               "churned": ("Churned within 90 days", "num"), "rate_pct": ("Churn rate", "pct1"),
+                               "lift": ("× green", "ratio")},
+                          "No month's 90 days have passed yet.")
+    n = len(d.at_risk)
+    total = f"{_accounts(n)} in the red band, {fmt.money(d.at_risk['current_mrr'].sum())} MRR" if n else ""
+    return {"tiles": tiles, "backtest": backtest, "at_risk_total": total}
+
+
+def _slices(d: ReportData) -> list[tuple[str, Markup]]:
+    if d.slices is None:
+        return []
+    out = []
+    for dimension, title in (("segment", "Segment"), ("plan", "Plan"), ("country", "Country")):
+        df = d.slices[d.slices["dimension"] == dimension]
+        total = (f"{len(df)} {title.lower()} values, {fmt.money(df['mrr'].sum())} MRR in all"
+                 if len(df) > 10 else "")
+        df = df.assign(logo_churn_pct=df["logo_churn_rate"] * 100, nrr_pct=df["nrr_ttm"] * 100)
+        out.append((title, _table(df, {"dimension_value": (title, "text"), "mrr": ("MRR", "money"),
+                                       "active_customers": ("Customers", "num"), "net_new_mrr": ("Net new", "money"),
+                                       "logo_churn_pct": ("Logo churn", "pct1"), "nrr_pct": ("NRR", "pct"),
+                                       "at_risk_mrr": ("At risk", "money")},
+                                  f"No {title.lower()} has MRR in {d.month}.", total=total)))
+    return out
 
 
 def _month_to_date(d: ReportData) -> list[dict[str, str]]:
@@ -102,8 +158,9 @@ def render(d: ReportData) -> str:
     }
     tables = {
         "at_risk": _table(d.at_risk, {"account": ("Account", "text"), "segment": ("Segment", "text"), "csm_id": ("CSM", "text"),
-                                      "current_mrr": ("MRR", "money"), "health_score": ("Health", "num"),
-                                      "laer_stage": ("Stage", "text")}, "No paying account is in the red band."),
+                                      "current_mrr": ("MRR", "money"), "health_score": ("Health", "dec1"),
+                                      "laer_stage": ("Stage", "text")}, "No paying account is in the red band.",
+                          total=_health(d)["at_risk_total"]),  # type: ignore[arg-type]
         "warnings": _table(d.warnings, {"alert_date": ("Alert", "date"), "account": ("Account", "text"), "csm_id": ("CSM", "text"),
                                         "baseline_weekly_events": ("Events/week before", "num"), "last_7d_events": ("Last 7 days", "num"),
                                         "drop_pct": ("Drop", "pct"), "mrr_at_risk": ("MRR at risk", "money")},
@@ -121,7 +178,7 @@ def render(d: ReportData) -> str:
         "churn": _table(d.churn, {"churn_type": ("Type", "text"), "feedback": ("What the customer said", "text"),
                                   "accounts": ("Accounts", "num"), "churned_mrr": ("MRR lost", "money")},
                         f"No account churned in {d.month}.",
-                        total=f"{int(d.churn['accounts'].sum())} accounts, {fmt.money(d.churn['churned_mrr'].sum())} "
+                        total=f"{_accounts(int(d.churn['accounts'].sum()))}, {fmt.money(d.churn['churned_mrr'].sum())} "
                               f"MRR lost in {d.month}" if d.churn is not None and not d.churn.empty else "")
         if d.churn is not None else Markup(""),
         "quarantined": _table(d.quarantined, {"path": ("Quarantined file", "text"), "reason": ("Reason", "text"),
@@ -129,6 +186,7 @@ def render(d: ReportData) -> str:
     }
     return TEMPLATES.get_template("template.html.j2").render(
         d=d, tiles=_tiles(d), month_to_date=_month_to_date(d), charts=charts, tables=tables, dq=dq, plotly_js=Markup(get_plotlyjs()),
+        health=_health(d), slices=_slices(d),
         published_at=str(d.publish_info.get("published_at", ""))[:19], run_id=str(d.publish_info.get("run_id", ""))[:8])
 
 

@@ -18,17 +18,24 @@ def _f(v: object) -> float:
     return 0.0 if v is None or pd.isna(v) else float(v)  # type: ignore[arg-type]
 
 
-def mrr_bridge(d: ReportData) -> go.Figure:
-    c = d.current
-    start = _f(c["mrr"]) - _f(c["net_new_mrr"])
-    steps = [("Start of month", start, "absolute"), ("New", _f(c["new_mrr"]), "relative"),
-             ("Expansion", _f(c["expansion_mrr"]), "relative"), ("Reactivation", _f(c["reactivation_mrr"]), "relative"),
-             ("Contraction", _f(c["contraction_mrr"]), "relative"), ("Churn", _f(c["churned_mrr"]), "relative"),
-             ("End of month", _f(c["mrr"]), "total")]
-    fig = go.Figure(go.Waterfall(x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
-                                 increasing={"marker": {"color": "#2bb673"}}, decreasing={"marker": {"color": "#e5534b"}},
-                                 totals={"marker": {"color": "#5b8def"}}, texttemplate="%{y:$,.3s}", textposition="outside"))
-    fig.update_layout(title=f"MRR bridge — {d.month}", yaxis_tickprefix="$", showlegend=False, **LAYOUT)
+MOVEMENTS = (  # column, label, colour: gains stack above zero, losses below (ChartMogul style)
+    ("new_mrr", "New", "#2bb673"), ("expansion_mrr", "Expansion", "#16a085"), ("reactivation_mrr", "Reactivation", "#5b8def"),
+    ("contraction_mrr", "Contraction", "#f5a623"), ("churned_mrr", "Churn", "#e5534b"),
+)
+MOVEMENT_MONTHS = 18
+
+
+def mrr_movements(d: ReportData) -> go.Figure:
+    """The MRR movements of each complete month as one stacked bar, with net new MRR as a line."""
+    k = d.kpis.tail(MOVEMENT_MONTHS)
+    fig = go.Figure()
+    for column, label, color in MOVEMENTS:
+        fig.add_bar(x=k["month"], y=k[column].astype(float), name=label, marker_color=color,
+                    hovertemplate=f"{label}: %{{y:$,.0f}}<extra></extra>")
+    fig.add_scatter(x=k["month"], y=k["net_new_mrr"].astype(float), name="Net new MRR", mode="lines+markers",
+                    line={"color": "#1d2433", "width": 2}, hovertemplate="Net new: %{y:$,.0f}<extra></extra>")
+    fig.update_layout(title="MRR movements by month", barmode="relative", yaxis_tickformat="$~s",
+                      legend={"orientation": "h", "y": -0.2}, **LAYOUT)
     return fig
 
 
@@ -54,16 +61,20 @@ def retention_trend(d: ReportData) -> go.Figure:
     return fig
 
 
+COHORTS_SHOWN = 12  # the latest cohorts, over their first year: every cell carries its number
+
+
 def cohort_heatmap(d: ReportData, column: str, title: str) -> go.Figure:
     pivot = d.cohorts.pivot(index="cohort_month", columns="months_since_land", values=column).sort_index()
+    pivot = pivot.tail(COHORTS_SHOWN)[[m for m in pivot.columns if m <= COHORTS_SHOWN]]
     labels = [pd.Timestamp(m).strftime("%Y-%m") for m in pivot.index]
     values = pivot.astype(float).to_numpy()
     fig = go.Figure(go.Heatmap(z=values, x=list(pivot.columns), y=labels, colorscale="Blues", zmin=0,
                                zmax=1.2 if column == "revenue_retention" else 1, hoverongaps=False,
-                               colorbar={"tickformat": ".0%"},
+                               colorbar={"tickformat": ".0%"}, texttemplate="%{z:.0%}", textfont={"size": 10},
                                hovertemplate="cohort %{y}, month %{x}: %{z:.1%}<extra></extra>"))
-    fig.update_layout(title=title, xaxis_title="months since land", yaxis={"autorange": "reversed"},
-                      **{**LAYOUT, "height": 420})
+    fig.update_layout(title=f"{title} — the last {COHORTS_SHOWN} cohorts, first year", xaxis_title="months since land",
+                      xaxis={"dtick": 1}, yaxis={"autorange": "reversed"}, **{**LAYOUT, "height": 420})
     return fig
 
 
@@ -94,7 +105,7 @@ def funnel_by_source(d: ReportData) -> go.Figure:
 
 def all_charts(d: ReportData) -> list[tuple[str, go.Figure]]:
     return [
-        *([("mrr-bridge", mrr_bridge(d))] if d.current is not None else []),
+        *([("mrr-movements", mrr_movements(d))] if d.current is not None else []),
         ("mrr-trend", mrr_trend(d)),
         ("retention-trend", retention_trend(d)),
         ("laer-stages", stage_distribution(d)),

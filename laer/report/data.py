@@ -67,7 +67,10 @@ class ReportData:
     cohorts: pd.DataFrame
     stages: pd.DataFrame
     funnel: pd.DataFrame | None  # None when fct_funnel_monthly is turned off in dbt
-    at_risk: pd.DataFrame
+    at_risk: pd.DataFrame  # every paying red account on the as-of date (the report shows the top rows)
+    stalled: dict[str, float] | None  # stalled landings at the headline month's end (None: mart turned off)
+    backtest: pd.DataFrame | None  # the health score's back-test, pooled (health_backtest)
+    slices: pd.DataFrame | None  # kpi_monthly_by_dimension of the headline month
     warnings: pd.DataFrame
     renewals: pd.DataFrame
     churn: pd.DataFrame | None  # the headline month's churn by type and feedback (None: mart turned off)
@@ -91,6 +94,43 @@ def missing_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
     rows = con.execute("select source, list(entity order by entity) from main.dq_source_deliveries "
                        "where not is_delivered group by source order by source").fetchall()
     return [f"no {source} data delivered ({', '.join(entities)})" for source, entities in rows]
+
+
+AT_RISK_ACCOUNTS_SQL = """
+    select account_id,
+           case when is_unmatched then 'unmatched billing customer ' || replace(account_id, 'unmatched:', '')
+                else coalesce(account_name, account_id) end as account, segment, csm_id,
+           current_mrr, health_score, laer_stage
+    from main.dim_accounts where health_band = 'red' and current_mrr > 0
+    order by current_mrr desc, account_id"""
+
+
+def at_risk_accounts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every paying account in the red band on the as-of date, largest MRR first."""
+    return con.execute(AT_RISK_ACCOUNTS_SQL).df()
+
+
+def stalled_landings(con: duckdb.DuckDBPyConnection, month: object) -> dict[str, float]:
+    """Accounts still `land` past the activation window without activating, at ``month``'s end."""
+    accounts, mrr = con.execute("select coalesce(sum(stalled_accounts), 0), coalesce(sum(stalled_mrr), 0) "
+                                "from main.laer_stage_monthly where month = ?", [month]).fetchone()  # type: ignore[misc]
+    return {"accounts": int(accounts), "mrr": float(mrr)}
+
+
+def health_backtest(con: duckdb.DuckDBPyConnection, month: object, months: int = 12) -> pd.DataFrame:
+    """The health score's back-test pooled over the last ``months`` months up to ``month`` whose 90
+    days have passed: per band, accounts, churned within 90 days, the rate and its lift over green."""
+    df = con.execute("""
+        select health_band, sum(accounts) as accounts, sum(churned_within_90d) as churned
+        from main.fct_health_backtest_monthly
+        where month in (select distinct month from main.fct_health_backtest_monthly
+                        where outcome_is_final and month <= ? order by month desc limit ?)
+        group by health_band""", [month, months]).df()
+    df["churn_rate"] = df["churned"] / df["accounts"]
+    green = df.loc[df["health_band"] == "green", "churn_rate"]
+    df["lift"] = df["churn_rate"] / float(green.iloc[0]) if not green.empty and float(green.iloc[0]) > 0 else float("nan")
+    order = {"red": 0, "yellow": 1, "green": 2, "unscored": 3}
+    return df.sort_values("health_band", key=lambda b: b.map(order)).reset_index(drop=True)
 
 
 def load(marts_db: Path, as_of: str | None) -> ReportData:
@@ -132,12 +172,14 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
                                          sum(trials) as trials, sum(paying_customers) as paying
                                   from main.fct_funnel_monthly where month <= ? group by 1 order by paying desc""", [month]).df()
             if _published(con, "fct_funnel_monthly") else None,
-            at_risk=con.execute("""select account_id,
-                                          case when is_unmatched then 'unmatched billing customer ' || replace(account_id, 'unmatched:', '')
-                                               else coalesce(account_name, account_id) end as account, segment, csm_id,
-                                          current_mrr, health_score, laer_stage
-                                   from main.dim_accounts where health_band = 'red' and current_mrr > 0
-                                   order by current_mrr desc, account_id limit 10""").df(),
+            at_risk=at_risk_accounts(con),
+            stalled=stalled_landings(con, month) if _published(con, "laer_stage_monthly") else None,
+            backtest=health_backtest(con, month) if _published(con, "fct_health_backtest_monthly") else None,
+            slices=con.execute("""select dimension, dimension_value, mrr, active_customers, net_new_mrr, logo_churn_rate,
+                                         net_mrr_churn_rate, nrr_ttm, grr_ttm, at_risk_mrr
+                                  from main.kpi_monthly_by_dimension where month = ?
+                                  order by dimension, mrr desc, dimension_value""", [month]).df()
+            if _published(con, "kpi_monthly_by_dimension") else None,
             warnings=con.execute("""select w.alert_date, w.account_id, coalesce(a.account_name, w.account_id) as account,
                                            w.csm_id, w.baseline_weekly_events, w.last_7d_events, w.drop_pct, w.mrr_at_risk
                                     from main.early_warnings w left join main.dim_accounts a using (account_id)

@@ -39,7 +39,10 @@ def count(v: object) -> str:
 
 def score(v: object) -> str:
     """A score that may be negative (NPS: −100 to 100)."""
-    return "–" if _missing(v) else f"{float(v):+.0f}"  # type: ignore[arg-type]
+    if _missing(v):
+        return "–"
+    x = round(float(v))  # type: ignore[arg-type]
+    return f"{x:+d}" if x else "0"
 
 
 FORMATTERS = {"money": money, "pct": pct, "ratio": ratio, "months": months, "count": count, "score": score}

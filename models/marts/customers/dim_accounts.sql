@@ -57,7 +57,12 @@ final as (
         12 * coalesce(today.mrr, 0) >= {{ var('large_customer_arr_usd') }} as is_large_customer,
         coalesce(stage.laer_stage, 'prospect') as laer_stage,
         health.health_score,
-        health.health_band,
+        -- a paying account without a score (an unmatched billing customer; any account before
+        -- usage has been delivered) is explicitly `unscored`, never silently without a band
+        case
+            when health.health_band is not null then health.health_band
+            when coalesce(today.mrr, 0) > 0 then 'unscored'
+        end as health_band,
         coalesce(activation.is_activated, false) as first_30d_activated,
         {{ to_money('coalesce(revenue.lifetime_revenue, 0)') }} as lifetime_revenue,
         coalesce(milestones.land_date < {{ as_of_date() }} and coalesce(today.mrr, 0) <= 0, false) as is_churned,

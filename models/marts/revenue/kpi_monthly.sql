@@ -45,24 +45,12 @@ trailing_year as (
     group by current_month.month
 ),
 
-spend_usd as (
-    select
-        spend.spend_month as month,
-        spend.cost_type,
-        cast(spend.amount_minor as double) / 100 * cast(fx.usd_per_unit as double) as amount_usd
-    from {{ ref('stg_finance__marketing_spend') }} as spend
-    left join {{ ref('int_billing__fx_rate_ranges') }} as fx
-        on fx.currency = spend.currency
-       and spend.spend_month >= fx.valid_from
-       and spend.spend_month < fx.valid_to
-),
-
 spend as (
     select
         month,
         sum(case when cost_type = 'sales' then 0 else amount_usd end) as marketing_spend,
         sum(case when cost_type = 'sales' then amount_usd else 0 end) as sales_spend
-    from spend_usd
+    from {{ ref('int_finance__spend_usd') }}
     group by month
 ),
 
@@ -144,12 +132,12 @@ at_risk as (
     -- fct_account_health_daily on those days, without the account-day grain)
     select
         months.month,
-        sum(health.mrr) as at_risk_mrr
+        sum(case when health.health_band = 'red' then health.mrr else 0 end) as at_risk_mrr,
+        sum(health.mrr) as scored_mrr
     from {{ ref('int_account_health_month_end') }} as health
     inner join months
         on months.month = health.month
        and months.eval_date = health.eval_date
-    where health.health_band = 'red'
     group by months.month
 ),
 
@@ -188,6 +176,7 @@ assembled as (
         coalesce(money.collected, 0) as collected,
         coalesce(money.refunded, 0) as refunded,
         case when {{ source_delivered('usage', 'events') }} then coalesce(at_risk.at_risk_mrr, 0) end as at_risk_mrr,
+        coalesce(by_month.mrr, 0) - coalesce(at_risk.scored_mrr, 0) as unscored_mrr,
         coalesce(nps.nps_responses, 0) as nps_responses,
         nps.nps_promoters,
         nps.nps_detractors
@@ -277,6 +266,7 @@ final as (
         {{ to_ratio(safe_divide('large_customer_arr', '12 * mrr')) }} as large_customer_arr_share,
         {{ to_ratio(safe_divide('refunded', 'collected')) }} as refund_rate,
         {{ to_money('at_risk_mrr') }} as at_risk_mrr,
+        {{ to_money('unscored_mrr') }} as unscored_mrr,
         {{ round_to(safe_divide('100.0 * (nps_promoters - nps_detractors)', 'nps_responses'), 2, 'decimal(7,2)') }} as nps,
         cast(nps_responses as integer) as nps_responses,
         {{ to_money('marketing_spend') }} as marketing_spend,
