@@ -58,8 +58,8 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path, ca
     done, total = stages[2][1].split("/")
     assert done == total and int(total) > 100  # every dbt node of the build
     assert [(name, count, note.strip()) for name, count, note in stages if name != "dbt build"] == [
-        ("load files", "0/0", "6 loaded before"), ("raw checks", "5/5", ""), ("mart checks", "20/20", ""),
-        ("publish", "", "18 marts"), ("report", "", "")]
+        ("load files", "0/0", "6 loaded before"), ("raw checks", "5/5", ""), ("mart checks", "22/22", ""),
+        ("publish", "", "20 marts"), ("report", "", "")]
     assert "OK created sql table model" not in shown
     assert "OK created sql table model" in (warehouse / "logs" / "last-refresh.log").read_text()
     with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
@@ -72,7 +72,8 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path, ca
         usage_kpis = con.execute("select count(*) from main.kpi_monthly where at_risk_mrr is not null "
                                  "or activation_rate is not null or marketing_spend is not null "
                                  "or cac is not null").fetchone()
-        bands = con.execute("select count(*) from main.dim_accounts where health_band is not null").fetchone()
+        bands = con.execute("select list(distinct health_band), count(health_band) from main.dim_accounts").fetchone()
+        unscored = con.execute("select unscored_mrr from main.kpi_monthly where month = '2024-03-01'").fetchone()
         deliveries = con.execute("select source || '/' || entity, is_delivered, files_loaded, rows_loaded, missing_note "
                                  "from main.dq_source_deliveries order by 1").fetchall()
     # acc_a: 2 × $100 = $200 from January, 3 × $100 = $300 at the end of March;
@@ -91,9 +92,10 @@ def test_accounts_and_billing_alone_publish_the_revenue_marts(tmp_path: Path, ca
         ("2024-03-01", 399.0, 4788.0, 2, 0.0, 100.0, 100.0, 0),
     ]
     assert events == (0,)  # no usage delivered: no early warning
-    # no usage: no health score (rather than a red band for every account), no at-risk MRR
-    # or activation rate; no finance: no marketing spend and no CAC (rather than 0)
-    assert health == (0,) and bands == (0,) and usage_kpis == (0,)
+    # no usage: no health score (rather than a red band for every account) — both paying
+    # accounts are explicitly unscored, all of March's MRR with them — no at-risk MRR or
+    # activation rate; no finance: no marketing spend and no CAC (rather than 0)
+    assert health == (0,) and bands == (["unscored"], 2) and unscored == (Decimal("399.00"),) and usage_kpis == (0,)
     delivered = {name: (files, rows) for name, ok, files, rows, _ in deliveries if ok}
     assert delivered == {"billing/customers": (1, 2), "billing/fx_rates": (1, 1), "billing/plans": (1, 2),
                          "billing/subscription_items": (1, 3), "billing/subscriptions": (1, 2),
