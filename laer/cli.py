@@ -307,6 +307,36 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from laer.paths import Warehouse
+    from laer.semantic import run_metricflow
+
+    warehouse = Warehouse(Path(args.warehouse).resolve())
+    if not warehouse.marts_db.exists():
+        console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
+        return 1
+    return run_metricflow(warehouse, args.mf_arguments or ["list", "metrics"])
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import subprocess
+    import sys
+
+    from laer.paths import PROJECT_DIR
+
+    warehouse = Path(args.warehouse).resolve()
+    if not (warehouse / "marts.duckdb").exists():
+        console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
+        return 1
+    streamlit = Path(sys.executable).with_name("streamlit")
+    console.print(f"dashboard on the published marts of {warehouse}: http://{args.address}:{args.port}")
+    return subprocess.run(
+        [str(streamlit), "run", str(PROJECT_DIR / "dashboards" / "streamlit_app.py"), "--server.headless", "true",
+         "--server.address", args.address, "--server.port", str(args.port), "--browser.gatherUsageStats", "false",
+         "--client.toolbarMode", "viewer"],
+        env={**os.environ, "LAER_WAREHOUSE_DIR": str(warehouse)}).returncode
+
+
 def cmd_spark_build(args: argparse.Namespace) -> int:
     from laer.spark.build import build_on_spark
 
@@ -389,6 +419,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--send", action="store_true",
                    help="also e-mail the published marts' headline to LAER_REPORT_TO (LAER_SMTP_URL, LAER_MAIL_FROM)")
     p.set_defaults(func=cmd_report)
+
+    p = command("metrics", "ask the semantic layer (dbt MetricFlow's `mf`) about the published marts",
+                "laer metrics --warehouse warehouse query --metrics mrr,nrr_ttm --group-by metric_time__quarter")
+    p.add_argument("--warehouse", required=True, help="the warehouse folder of laer refresh")
+    p.add_argument("mf_arguments", nargs=argparse.REMAINDER,
+                   help="what to pass to mf (default: list metrics); see `laer metrics --warehouse W --help`")
+    p.set_defaults(func=cmd_metrics)
+
+    p = command("dashboard", "serve the dashboard (Streamlit) on the published marts, read-only",
+                "laer dashboard --warehouse demo/warehouse")
+    p.add_argument("--warehouse", required=True, help="the warehouse folder of laer refresh")
+    p.add_argument("--port", type=_positive, default=8501, help="port to serve on")
+    p.add_argument("--address", default="localhost", help="address to serve on (0.0.0.0 for everyone)")
+    p.set_defaults(func=cmd_dashboard)
 
     spark = command("spark", "run the same dbt project on Spark (needs `pip install -e .[spark]` and Java)",
                     "laer spark build --landing exports --warehouse spark_warehouse")

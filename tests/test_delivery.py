@@ -133,7 +133,9 @@ def test_the_leadership_email_headlines_the_last_complete_month_with_png_charts(
         due, = con.execute("select coalesce(sum(subscription_mrr), 0) from main.fct_renewals_upcoming").fetchone()
         largest, = con.execute("select account_name from main.dim_accounts where health_band = 'red' and current_mrr > 0 "
                                "order by current_mrr desc, account_id limit 1").fetchone()
-    assert attention == {"at_risk_accounts": str(red), "stalled_accounts": str(stalled), "renewals_mrr_due": str(float(due))}
+        churned, = con.execute("select count(*) from main.fct_churn_events where month = '2024-07-01'").fetchone()
+    assert attention == {"at_risk_accounts": str(red), "stalled_accounts": str(stalled), "renewals_mrr_due": str(float(due)),
+                         **({"churned_accounts": str(churned)} if churned else {})}
     assert red > 0 and largest in body
     # two PNG charts of the size the <img> tags state, embedded by Content-ID
     images = {p["Content-ID"].strip("<>"): p.get_content() for p in message.walk() if p.get_content_type() == "image/png"}

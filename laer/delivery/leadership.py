@@ -51,6 +51,7 @@ class Attention:
     at_risk: pd.DataFrame  # every paying red account on the as-of date, largest MRR first
     stalled: dict[str, float] | None  # None when laer_stage_monthly is turned off
     renewals: dict[str, float] | None  # accounts, mrr_due, forecast; None when turned off
+    churn_reasons: list[tuple[str, int]] | None = None  # the headline month's churns by what customers said
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,14 @@ def load_headline(marts_db: Path) -> Headline:
                 "select count(*), coalesce(sum(subscription_mrr), 0), coalesce(sum(forecast_renewed_mrr), 0) "
                 "from main.fct_renewals_upcoming").fetchone()  # type: ignore[misc]
             renewals = {"accounts": int(count), "mrr_due": float(due), "forecast": float(forecast)}
+        reasons = None
+        if "fct_churn_events" in tables and not done.empty:
+            reasons = [(str(r), int(n)) for r, n in con.execute(
+                "select coalesce(cancellation_feedback, case when churn_type = 'involuntary' then 'failed payment' "
+                "else 'not given' end) as reason, count(*) from main.fct_churn_events where month = ? "
+                "group by 1 order by 2 desc, 1", [done["month"].iloc[-1]]).fetchall()]
         attention = Attention(
+            churn_reasons=reasons,
             at_risk=at_risk_accounts(con),
             stalled=stalled_landings(con, done["month"].iloc[-1]) if not done.empty and "laer_stage_monthly" in tables
             else None,
@@ -142,6 +150,10 @@ def _attention(h: Headline) -> tuple[str, list[str]]:
         r = a.renewals
         rows.append(("renewals_mrr_due", "Renewals due in 90 days", str(r["mrr_due"]),
                      f"{int(r['accounts']):,} terms, {money(r['mrr_due'])} MRR due, {money(r['forecast'])} forecast to renew"))
+    if a.churn_reasons and h.month is not None:
+        total = sum(n for _, n in a.churn_reasons)
+        rows.append(("churned_accounts", f"Why customers left ({_month_label(h.month['month'])})", str(total),
+                     ", ".join(f"{reason.replace('_', ' ')} {n}" for reason, n in a.churn_reasons)))
     parts = ['<h2 style="font-size:16px;margin:16px 0 4px 0">Needs attention</h2>',
              '<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse">']
     parts += [f'<tr><td style="{cell};color:#455a64">{html.escape(label)}</td>'

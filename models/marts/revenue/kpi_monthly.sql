@@ -25,8 +25,8 @@ by_month as (
         sum(case when movement = 'new' then 1 else 0 end) as new_customers,
         sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
         sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers,
-        sum(case when 12 * mrr >= {{ var('large_customer_arr_usd') }} then 1 else 0 end) as large_customers,
-        sum(case when 12 * mrr >= {{ var('large_customer_arr_usd') }} then 12 * mrr else 0 end) as large_customer_arr
+        sum(case when is_large_customer then 1 else 0 end) as large_customers,
+        sum(case when is_large_customer then 12 * mrr else 0 end) as large_customer_arr
     from mrr
     group by month
 ),
@@ -272,7 +272,9 @@ final as (
         {{ to_money('marketing_spend') }} as marketing_spend,
         {{ to_money('sales_spend') }} as sales_spend,
         cast(trials_ended as integer) as trials_ended,
+        cast(trials_converted as integer) as trials_converted,
         cast(landed_accounts as integer) as landed_accounts,
+        cast(activated_accounts as integer) as activated_accounts,
         {{ to_money('collected') }} as collected,
         {{ to_money('refunded') }} as refunded,
         eval_date as measured_on,

@@ -1,12 +1,18 @@
 -- kpi_monthly sliced (marts.md v2, "KPIs by segment, plan and country"): one row per month,
 -- dimension (segment, plan, country) and value. Each account-month of fct_mrr_monthly
 -- falls in exactly one value of each dimension — its segment and country (`unknown` for an
--- unmatched customer), its plan that month (int_billing__account_plan_monthly; a churn reads
--- the plan of the month before) — so the additive columns of one dimension's slices sum to
+-- unmatched customer), its plan that month (fct_mrr_monthly.plan: a churn keeps the plan it
+-- churned from) — so the additive columns of one dimension's slices sum to
 -- kpi_monthly (data test slices_sum_to_total). Ratios are recomputed inside the slice over
 -- the slice's accounts: their MRR and active count at the start of the month; NRR and GRR
 -- over the accounts in the slice twelve months earlier.
 {% set dimensions = ['segment', 'plan', 'country'] %}
+{#- the dimension of a grouping-set row and its value: the one dimension column not null
+    (every dimension is coalesced to a value, so null means "not grouped by") -#}
+{% set slice_of %}
+        case {% for d in dimensions %}when {{ d }} is not null then '{{ d }}' {% endfor %}end as dimension,
+        coalesce({{ dimensions | join(', ') }}) as dimension_value
+{%- endset %}
 with
 
 months as (
@@ -19,10 +25,6 @@ mrr as (
 
 accounts as (
     select account_id, segment, country from {{ ref('int_accounts') }}
-),
-
-plans as (
-    select * from {{ ref('int_billing__account_plan_monthly') }}
 ),
 
 health as (
@@ -42,19 +44,14 @@ account_months as (
         mrr.mrr_change,
         mrr.movement,
         mrr.is_active,
+        mrr.is_large_customer,
         coalesce(accounts.segment, 'unknown') as segment,
         coalesce(accounts.country, 'unknown') as country,
-        coalesce(plan_now.plan_name, plan_before.plan_name, 'unknown') as plan,
+        coalesce(mrr.plan, 'unknown') as plan,
         case when health.health_band = 'red' then mrr.mrr else 0 end as at_risk_mrr
     from mrr
     left join accounts
         on accounts.account_id = mrr.account_id
-    left join plans as plan_now
-        on plan_now.account_id = mrr.account_id
-       and plan_now.month = mrr.month
-    left join plans as plan_before
-        on plan_before.account_id = mrr.account_id
-       and plan_before.month = {{ add_months('mrr.month', -1) }}
     left join health
         on health.account_id = mrr.account_id
        and health.month = mrr.month
@@ -62,19 +59,11 @@ account_months as (
     where mrr.mrr > 0 or mrr.previous_mrr > 0
 ),
 
-sliced as (
-    {% for dimension in dimensions %}
-    select '{{ dimension }}' as dimension, {{ dimension }} as dimension_value, account_months.*
-    from account_months
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-),
-
-by_slice as (
+by_slice_sets as (
+    -- one pass, one grouping set per dimension (the other dimensions' columns are null)
     select
         month,
-        dimension,
-        dimension_value,
+        {{ dimensions | join(', ') }},
         sum(mrr) as mrr,
         sum(previous_mrr) as previous_mrr,
         sum(case when is_active then 1 else 0 end) as active_customers,
@@ -88,28 +77,41 @@ by_slice as (
         sum(case when movement = 'new' then 1 else 0 end) as new_customers,
         sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
         sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers,
-        sum(case when 12 * mrr >= {{ var('large_customer_arr_usd') }} then 1 else 0 end) as large_customers,
+        sum(case when is_large_customer then 1 else 0 end) as large_customers,
         sum(at_risk_mrr) as at_risk_mrr
-    from sliced
-    group by month, dimension, dimension_value
+    from account_months
+    group by grouping sets ({% for d in dimensions %}(month, {{ d }}){% if not loop.last %}, {% endif %}{% endfor %})
 ),
 
-trailing_year as (
+by_slice as (
+    select
+        {{ slice_of }},
+        by_slice_sets.*
+    from by_slice_sets
+),
+
+trailing_year_sets as (
     -- the slice's accounts of twelve months ago, and their MRR now
     select
         current_month.month,
-        year_ago.dimension,
-        year_ago.dimension_value,
+        {% for d in dimensions %}year_ago.{{ d }}{% if not loop.last %}, {% endif %}{% endfor %},
         sum(current_month.mrr) as retained_cohort_mrr,
         sum(case when current_month.mrr < year_ago.mrr then current_month.mrr else year_ago.mrr end)
             as retained_cohort_mrr_capped,
         sum(year_ago.mrr) as year_ago_mrr
-    from sliced as year_ago
+    from account_months as year_ago
     inner join mrr as current_month
         on current_month.account_id = year_ago.account_id
        and current_month.month = {{ add_months('year_ago.month', 12) }}
     where year_ago.mrr > 0
-    group by current_month.month, year_ago.dimension, year_ago.dimension_value
+    group by grouping sets ({% for d in dimensions %}(current_month.month, year_ago.{{ d }}){% if not loop.last %}, {% endif %}{% endfor %})
+),
+
+trailing_year as (
+    select
+        {{ slice_of }},
+        trailing_year_sets.*
+    from trailing_year_sets
 ),
 
 slices as (
