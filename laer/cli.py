@@ -314,7 +314,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     warehouse = Warehouse(Path(args.warehouse).resolve())
     if not warehouse.marts_db.exists():
         console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
-        return 1
+        return 2
     return run_metricflow(warehouse, args.mf_arguments or ["list", "metrics"])
 
 
@@ -327,7 +327,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     warehouse = Path(args.warehouse).resolve()
     if not (warehouse / "marts.duckdb").exists():
         console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
-        return 1
+        return 2
     streamlit = Path(sys.executable).with_name("streamlit")
     console.print(f"dashboard on the published marts of {warehouse}: http://{args.address}:{args.port}")
     return subprocess.run(

@@ -60,6 +60,24 @@ def marts(shared_warehouse: Path):
 
 
 @pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo company exactly as `laer demo` makes it (2,000 customers, 36 months to today)."""
+    from laer.cli import main
+
+    root = tmp_path_factory.mktemp("demo") / "demo"
+    assert main(["demo", "--dir", str(root)]) == 0
+    return root / "warehouse"
+
+
+@pytest.fixture(params=["test company", "demo company"])
+def company_marts(request: pytest.FixtureRequest):
+    """The published marts of the test company (700 customers) and of `laer demo`'s."""
+    warehouse = request.getfixturevalue("shared_warehouse" if request.param == "test company" else "demo_warehouse")
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as con:
+        yield con
+
+
+@pytest.fixture(scope="session")
 def small_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The small company generated and refreshed once: a folder with landing/ and warehouse/."""
     from laer.cli import main

@@ -24,8 +24,8 @@ def test_large_customers_are_a_few_percent_mostly_enterprise(marts) -> None:
     assert by_segment.get("enterprise", 0) > sum(by_segment.values()) / 2, by_segment
 
 
-def test_churn_and_retention_are_in_public_benchmark_bands(marts) -> None:
-    churn, nrr, grr = marts.execute("""
+def test_churn_and_retention_are_in_public_benchmark_bands(company_marts) -> None:
+    churn, nrr, grr = company_marts.execute("""
         select avg(logo_churn_rate), avg(nrr_ttm), avg(grr_ttm) from main.kpi_monthly
         where month >= (select max(month) from main.kpi_monthly) - interval 11 month""").fetchone()
     assert 0.01 <= float(churn) <= 0.05
@@ -91,9 +91,9 @@ def test_early_warnings_fire_before_churn_for_busy_accounts(marts) -> None:
     assert warned >= 0.3 * churned, (warned, churned)
 
 
-def test_the_health_score_back_tests_red_above_yellow_above_twice_green(marts) -> None:
+def test_the_health_score_back_tests_red_above_yellow_above_twice_green(company_marts) -> None:
     """The shipped weights and bands (dbt_project.yml), on every month whose 90 days have passed."""
-    rates = {band: (churned / accounts, accounts) for band, churned, accounts in marts.execute("""
+    rates = {band: (churned / accounts, accounts) for band, churned, accounts in company_marts.execute("""
         select health_band, sum(churned_within_90d), sum(accounts) from main.fct_health_backtest_monthly
         where outcome_is_final group by 1""").fetchall()}
     red, yellow, green = rates["red"][0], rates["yellow"][0], rates["green"][0]
@@ -102,8 +102,8 @@ def test_the_health_score_back_tests_red_above_yellow_above_twice_green(marts) -
     assert red > yellow > green, rates
 
 
-def test_at_risk_mrr_is_a_visible_share_of_the_last_complete_month(marts) -> None:
-    mrr, at_risk, unscored = marts.execute("""
+def test_at_risk_mrr_is_a_visible_share_of_the_last_complete_month(company_marts) -> None:
+    mrr, at_risk, unscored = company_marts.execute("""
         select mrr, at_risk_mrr, unscored_mrr from main.kpi_monthly
         where not is_as_of_month order by month desc limit 1""").fetchone()
     assert 0.02 <= at_risk / mrr <= 0.20, (at_risk, mrr)
@@ -111,10 +111,10 @@ def test_at_risk_mrr_is_a_visible_share_of_the_last_complete_month(marts) -> Non
     assert 0 < unscored < mrr / 10, (unscored, mrr)
 
 
-def test_cac_payback_is_near_public_saas_medians(marts) -> None:
+def test_cac_payback_is_near_public_saas_medians(company_marts) -> None:
     """Fully loaded CAC: the median month of the last twelve complete ones pays back in 12-18 months
     (single months swing with the mix of deals closed)."""
-    median, = marts.execute("""
+    median, = company_marts.execute("""
         select median(cac_payback_months) from (
             select cac_payback_months from main.kpi_monthly where not is_as_of_month order by month desc limit 12)""").fetchone()
     assert 12 <= median <= 18, median

@@ -66,7 +66,7 @@ def test_every_command_with_bad_arguments_exits_2_with_one_line(tmp_path: Path) 
     cases = {
         (): "laer: the following arguments are required: COMMAND (see laer --help)",
         ("frobnicate",): "laer: argument COMMAND: invalid choice: 'frobnicate' (choose from 'demo', 'generate', "
-                         "'refresh', 'backfill', 'report', 'spark') (see laer --help)",
+                         "'refresh', 'backfill', 'report', 'metrics', 'dashboard', 'spark') (see laer --help)",
         ("demo", "--customers", "0"): "laer demo: argument --customers: must be at least 1, not 0 (see laer demo --help)",
         ("generate", "--out", "x", "--customers", "abc"):
             "laer generate: argument --customers: not a whole number: 'abc' (see laer generate --help)",
@@ -83,6 +83,10 @@ def test_every_command_with_bad_arguments_exits_2_with_one_line(tmp_path: Path) 
          "--to", "2024-02-01"): "--to 2024-02-01 is before --from 2024-02-02",
         ("report", "--warehouse", str(tmp_path / "none")): f"no published marts in {tmp_path / 'none'}: run laer "
                                                            f"refresh first",
+        ("metrics", "--warehouse", str(tmp_path / "none"), "list", "metrics"):
+            f"no published marts in {tmp_path / 'none'}: run laer refresh first",
+        ("dashboard", "--warehouse", str(tmp_path / "none")): f"no published marts in {tmp_path / 'none'}: run laer "
+                                                              f"refresh first",
         ("spark", "compare", "--warehouse", "w"): "laer spark compare: the following arguments are required: --duckdb "
                                                   "(see laer spark compare --help)",
     }

@@ -38,11 +38,11 @@ def _free_port() -> int:
 
 
 @pytest.fixture()
-def dashboard(shared_warehouse: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """`laer dashboard` on a warehouse folder holding a copy of the shared company's marts."""
+def dashboard(demo_warehouse: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """`laer dashboard` on a warehouse folder holding a copy of the demo company's marts."""
     warehouse = tmp_path / "warehouse"
     warehouse.mkdir()
-    shutil.copyfile(shared_warehouse / "marts.duckdb", warehouse / "marts.duckdb")
+    shutil.copyfile(demo_warehouse / "marts.duckdb", warehouse / "marts.duckdb")
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "laer.cli", "dashboard", "--warehouse", str(warehouse),
                                 "--port", str(port), "--address", "127.0.0.1"],
@@ -77,12 +77,14 @@ def _publish_with_mrr_raised(warehouse: Path, by: int) -> None:
     os.replace(new, warehouse / "marts.duckdb")
 
 
-def test_every_dashboard_page_renders_kpi_monthly_and_follows_a_publish(dashboard, marts, tmp_path: Path) -> None:
+def test_every_dashboard_page_renders_kpi_monthly_and_follows_a_publish(dashboard, tmp_path: Path) -> None:
     url, warehouse = dashboard
-    mrr, arr, nrr, grr, churn = marts.execute("""
-        select mrr, arr, nrr_ttm, grr_ttm, logo_churn_rate from main.kpi_monthly where not is_as_of_month
-        order by month desc limit 1""").fetchone()
-    red_mrr, = marts.execute("select sum(current_mrr) from main.dim_accounts where health_band = 'red' and current_mrr > 0").fetchone()
+    with duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as marts:
+        mrr, arr, nrr, grr, churn = marts.execute("""
+            select mrr, arr, nrr_ttm, grr_ttm, logo_churn_rate from main.kpi_monthly where not is_as_of_month
+            order by month desc limit 1""").fetchone()
+        red_mrr, = marts.execute("select sum(current_mrr) from main.dim_accounts "
+                                 "where health_band = 'red' and current_mrr > 0").fetchone()
     with Browser(tmp_path / "chromium") as browser:
         for page, charts in PAGES.items():
             browser.goto(f"{url}/{page}")
