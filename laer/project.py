@@ -46,6 +46,11 @@ def _newest_source_mtime() -> float:
     return newest
 
 
+def is_current(artifact: Path) -> bool:
+    """Whether ``artifact`` (a manifest) exists and is newer than every project file."""
+    return artifact.exists() and artifact.stat().st_mtime >= _newest_source_mtime()
+
+
 def run_dbt(command: Sequence[str], target_path: Path, environment: Mapping[str, str], target: str | None = None) -> None:
     """``dbt <command> --quiet`` on this project, writing into ``target_path``, with
     ``environment`` over the current one and, when given, the profile ``target``; raises
@@ -66,7 +71,7 @@ def ensure_manifest() -> Path:
     """Run ``dbt parse`` when the manifest is missing or older than the project files. Checked
     once per process: a process loads the project's definitions once (a Dagster code location
     is reloaded, in a new process, when the code changes)."""
-    if MANIFEST.exists() and MANIFEST.stat().st_mtime >= _newest_source_mtime():
+    if is_current(MANIFEST):
         return MANIFEST
     parse_project(TARGET_DIR, {"LAER_DUCKDB_PATH": os.environ.get("LAER_DUCKDB_PATH", str(TARGET_DIR / "parse.duckdb"))})
     return MANIFEST

@@ -17,21 +17,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from laer.paths import PROJECT_DIR, Warehouse
-from laer.project import parse_project
+from laer.project import is_current, parse_project
 
 PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 PUBLISHED_TARGET = "published"
 
 
 def semantic_project(wh: Warehouse) -> Path:
-    """``<warehouse>/semantic_layer``: the project, with a semantic manifest of the published marts."""
+    """``<warehouse>/semantic_layer``: the project, with a semantic manifest of the published
+    marts (parsed again when a project file is newer)."""
     root = wh.root / "semantic_layer"
     root.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_ENTRIES:
         link = root / name
         if not link.is_symlink():
             link.symlink_to(PROJECT_DIR / name)
-    parse_project(root / "target", _environment(wh), target=PUBLISHED_TARGET)
+    if not is_current(root / "target" / "semantic_manifest.json"):
+        parse_project(root / "target", _environment(wh), target=PUBLISHED_TARGET)
     return root
 
 

@@ -14,18 +14,7 @@ mrr as (
 by_month as (
     select
         month,
-        sum(mrr) as mrr,
-        sum(case when is_active then 1 else 0 end) as active_customers,
-        sum(case when movement = 'new' then mrr_change else 0 end) as new_mrr,
-        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
-        sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
-        sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
-        sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
-        sum(mrr_change) as net_new_mrr,
-        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers,
-        sum(case when is_large_customer then 1 else 0 end) as large_customers,
+        {{ mrr_movement_sums() }},
         sum(case when is_large_customer then 12 * mrr else 0 end) as large_customer_arr
     from mrr
     group by month
@@ -34,9 +23,7 @@ by_month as (
 trailing_year as (
     select
         current_month.month,
-        sum(current_month.mrr) as retained_cohort_mrr,
-        sum(case when current_month.mrr < year_ago.mrr then current_month.mrr else year_ago.mrr end) as retained_cohort_mrr_capped,
-        sum(year_ago.mrr) as year_ago_mrr
+        {{ trailing_year_sums('current_month', 'year_ago') }}
     from mrr as current_month
     inner join mrr as year_ago
         on year_ago.account_id = current_month.account_id
@@ -242,12 +229,7 @@ final as (
         cast(churned_customers as integer) as churned_customers,
         cast(reactivated_customers as integer) as reactivated_customers,
         {{ to_ratio('logo_churn_rate_raw') }} as logo_churn_rate,
-        {{ to_ratio(safe_divide('-churned_mrr - contraction_mrr', 'previous_mrr')) }} as gross_mrr_churn_rate,
-        {{ to_ratio(safe_divide('-churned_mrr - contraction_mrr - expansion_mrr - reactivation_mrr', 'previous_mrr')) }}
-            as net_mrr_churn_rate,
-        {{ to_ratio(safe_divide('retained_cohort_mrr', 'year_ago_mrr')) }} as nrr_ttm,
-        {{ to_ratio(safe_divide('retained_cohort_mrr_capped', 'year_ago_mrr')) }} as grr_ttm,
-        {{ to_ratio(safe_divide('new_mrr + expansion_mrr + reactivation_mrr', '-(churned_mrr + contraction_mrr)')) }} as quick_ratio,
+        {{ mrr_kpi_ratios('previous_mrr') }},
         {{ to_money('arpa_raw') }} as arpa,
         -- null while the trailing churn rate rests on too few churns, or on less than a year
         case

@@ -64,20 +64,9 @@ by_slice_sets as (
     select
         month,
         {{ dimensions | join(', ') }},
-        sum(mrr) as mrr,
+        {{ mrr_movement_sums() }},
         sum(previous_mrr) as previous_mrr,
-        sum(case when is_active then 1 else 0 end) as active_customers,
         sum(case when previous_mrr > 0 then 1 else 0 end) as previous_active_customers,
-        sum(case when movement = 'new' then mrr_change else 0 end) as new_mrr,
-        sum(case when movement = 'expansion' then mrr_change else 0 end) as expansion_mrr,
-        sum(case when movement = 'contraction' then mrr_change else 0 end) as contraction_mrr,
-        sum(case when movement = 'churn' then mrr_change else 0 end) as churned_mrr,
-        sum(case when movement = 'reactivation' then mrr_change else 0 end) as reactivation_mrr,
-        sum(mrr_change) as net_new_mrr,
-        sum(case when movement = 'new' then 1 else 0 end) as new_customers,
-        sum(case when movement = 'churn' then 1 else 0 end) as churned_customers,
-        sum(case when movement = 'reactivation' then 1 else 0 end) as reactivated_customers,
-        sum(case when is_large_customer then 1 else 0 end) as large_customers,
         sum(at_risk_mrr) as at_risk_mrr
     from account_months
     group by grouping sets ({% for d in dimensions %}(month, {{ d }}){% if not loop.last %}, {% endif %}{% endfor %})
@@ -95,10 +84,7 @@ trailing_year_sets as (
     select
         current_month.month,
         {% for d in dimensions %}year_ago.{{ d }}{% if not loop.last %}, {% endif %}{% endfor %},
-        sum(current_month.mrr) as retained_cohort_mrr,
-        sum(case when current_month.mrr < year_ago.mrr then current_month.mrr else year_ago.mrr end)
-            as retained_cohort_mrr_capped,
-        sum(year_ago.mrr) as year_ago_mrr
+        {{ trailing_year_sums('current_month', 'year_ago') }}
     from account_months as year_ago
     inner join mrr as current_month
         on current_month.account_id = year_ago.account_id
@@ -141,14 +127,7 @@ final as (
         case when {{ source_delivered('usage', 'events') }} then {{ to_money('coalesce(by_slice.at_risk_mrr, 0)') }} end
             as at_risk_mrr,
         {{ to_ratio(safe_divide('by_slice.churned_customers', 'by_slice.previous_active_customers')) }} as logo_churn_rate,
-        {{ to_ratio(safe_divide('-by_slice.churned_mrr - by_slice.contraction_mrr', 'by_slice.previous_mrr')) }}
-            as gross_mrr_churn_rate,
-        {{ to_ratio(safe_divide('-by_slice.churned_mrr - by_slice.contraction_mrr - by_slice.expansion_mrr - by_slice.reactivation_mrr',
-                                'by_slice.previous_mrr')) }} as net_mrr_churn_rate,
-        {{ to_ratio(safe_divide('trailing_year.retained_cohort_mrr', 'trailing_year.year_ago_mrr')) }} as nrr_ttm,
-        {{ to_ratio(safe_divide('trailing_year.retained_cohort_mrr_capped', 'trailing_year.year_ago_mrr')) }} as grr_ttm,
-        {{ to_ratio(safe_divide('by_slice.new_mrr + by_slice.expansion_mrr + by_slice.reactivation_mrr',
-                                '-(by_slice.churned_mrr + by_slice.contraction_mrr)')) }} as quick_ratio,
+        {{ mrr_kpi_ratios('by_slice.previous_mrr') }},
         {{ to_money(safe_divide('by_slice.mrr', 'by_slice.active_customers')) }} as arpa,
         {{ to_ratio(safe_divide('by_slice.large_customers', 'by_slice.active_customers')) }} as large_customer_share,
         months.is_as_of_month
