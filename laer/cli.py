@@ -213,14 +213,21 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     return _refresh(landing, Path(args.warehouse), days)
 
 
+def _has_published_marts(warehouse: str) -> bool:
+    """Whether ``warehouse`` holds published marts; if not, says so in one line."""
+    if (Path(warehouse) / "marts.duckdb").exists():
+        return True
+    console.print(f"[red]no published marts in {warehouse}[/red]: run laer refresh first")
+    return False
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from laer.paths import Warehouse
     from laer.publish import published_as_of
     from laer.report import write_report
     from laer.report.data import NoDataYet
 
-    if not (Path(args.warehouse) / "marts.duckdb").exists():
-        console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
+    if not _has_published_marts(args.warehouse):
         return 2
     published = published_as_of(Warehouse(Path(args.warehouse).resolve()))
     if args.as_of and published and args.as_of.isoformat() != published:
@@ -311,11 +318,9 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     from laer.paths import Warehouse
     from laer.semantic import run_metricflow
 
-    warehouse = Warehouse(Path(args.warehouse).resolve())
-    if not warehouse.marts_db.exists():
-        console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
+    if not _has_published_marts(args.warehouse):
         return 2
-    return run_metricflow(warehouse, args.mf_arguments or ["list", "metrics"])
+    return run_metricflow(Warehouse(Path(args.warehouse).resolve()), args.mf_arguments or ["list", "metrics"])
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -324,10 +329,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from laer.paths import PROJECT_DIR
 
-    warehouse = Path(args.warehouse).resolve()
-    if not (warehouse / "marts.duckdb").exists():
-        console.print(f"[red]no published marts in {args.warehouse}[/red]: run laer refresh first")
+    if not _has_published_marts(args.warehouse):
         return 2
+    warehouse = Path(args.warehouse).resolve()
     streamlit = Path(sys.executable).with_name("streamlit")
     console.print(f"dashboard on the published marts of {warehouse}: http://{args.address}:{args.port}")
     return subprocess.run(

@@ -89,6 +89,13 @@ def small_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def published_copy(warehouse: Path, into: Path) -> Path:
+    """A warehouse folder ``into`` holding only a copy of ``warehouse``'s published marts."""
+    into.mkdir(parents=True)
+    shutil.copyfile(warehouse / "marts.duckdb", into / "marts.duckdb")
+    return into
+
+
 def copy_project(into: Path) -> Path:
     """A copy of the dbt project (config, profiles, models, macros, seeds, generic tests) to
     edit in a test without touching the real one."""

@@ -19,7 +19,7 @@ import pytest
 
 from laer.report import format as fmt
 from tests.cdp import Browser
-from tests.conftest import ROOT
+from tests.conftest import ROOT, published_copy
 
 PAGES = {"": 3, "customer_success": 2, "funnel": 2}  # page's path (revenue is the default, at /) -> its charts
 READY = ("(() => {{ const charts = document.querySelectorAll('.js-plotly-plot .main-svg').length;"
@@ -40,9 +40,7 @@ def _free_port() -> int:
 @pytest.fixture()
 def dashboard(demo_warehouse: Path, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """`laer dashboard` on a warehouse folder holding a copy of the demo company's marts."""
-    warehouse = tmp_path / "warehouse"
-    warehouse.mkdir()
-    shutil.copyfile(demo_warehouse / "marts.duckdb", warehouse / "marts.duckdb")
+    warehouse = published_copy(demo_warehouse, tmp_path / "warehouse")
     port = _free_port()
     process = subprocess.Popen([sys.executable, "-m", "laer.cli", "dashboard", "--warehouse", str(warehouse),
                                 "--port", str(port), "--address", "127.0.0.1"],

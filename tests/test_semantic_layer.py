@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from laer.cli import main
 from laer.paths import Warehouse
 from laer.semantic import semantic_project
+from tests.conftest import published_copy
 
 MONTHLY = ("mrr", "arr", "new_mrr", "expansion_mrr", "contraction_mrr", "churned_mrr", "reactivation_mrr",
            "net_new_mrr", "active_customers", "new_customers", "churned_customers", "logo_churn_rate",
@@ -25,10 +25,7 @@ RATIOS = {"logo_churn_rate", "gross_mrr_churn_rate", "net_mrr_churn_rate", "nrr_
 @pytest.fixture(scope="module")
 def published(shared_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse folder holding a copy of the shared company's published marts only."""
-    root = tmp_path_factory.mktemp("semantic") / "warehouse"
-    root.mkdir()
-    shutil.copyfile(shared_warehouse / "marts.duckdb", root / "marts.duckdb")
-    return root
+    return published_copy(shared_warehouse, tmp_path_factory.mktemp("semantic") / "warehouse")
 
 
 def query(warehouse: Path, out: Path, *arguments: str) -> list[dict[str, str]]:

@@ -23,10 +23,12 @@ from laer.headline import money, pct
 from laer.report.data import (
     MONTH_TO_DATE_KPIS,
     at_risk_accounts,
+    is_published,
     missing_sources,
     split_at_last_complete_month,
     stalled_landings,
 )
+from laer.report.format import accounts
 
 # key, label, kind: the last complete month
 MONTH_KPIS = (
@@ -64,11 +66,6 @@ class Headline:
     attention: Attention | None = None
 
 
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute("select table_name from information_schema.tables "
-                                      "where table_schema = 'main'").fetchall()}
-
-
 def load_headline(marts_db: Path) -> Headline:
     with duckdb.connect(str(marts_db), read_only=True) as con:
         as_of = dt.date.fromisoformat(str(con.execute("select as_of from main._publish_info").fetchone()[0]))
@@ -77,15 +74,14 @@ def load_headline(marts_db: Path) -> Headline:
         missing = missing_sources(con)
         done, to_date = split_at_last_complete_month(kpis, as_of)
         done["month"] = pd.to_datetime(done["month"]).dt.date
-        tables = _tables(con)
         renewals = None
-        if "fct_renewals_upcoming" in tables:
+        if is_published(con, "fct_renewals_upcoming"):
             count, due, forecast = con.execute(
                 "select count(*), coalesce(sum(subscription_mrr), 0), coalesce(sum(forecast_renewed_mrr), 0) "
                 "from main.fct_renewals_upcoming").fetchone()  # type: ignore[misc]
             renewals = {"accounts": int(count), "mrr_due": float(due), "forecast": float(forecast)}
         reasons = None
-        if "fct_churn_events" in tables and not done.empty:
+        if is_published(con, "fct_churn_events") and not done.empty:
             reasons = [(str(r), int(n)) for r, n in con.execute(
                 "select coalesce(cancellation_feedback, case when churn_type = 'involuntary' then 'failed payment' "
                 "else 'not given' end) as reason, count(*) from main.fct_churn_events where month = ? "
@@ -93,8 +89,8 @@ def load_headline(marts_db: Path) -> Headline:
         attention = Attention(
             churn_reasons=reasons,
             at_risk=at_risk_accounts(con),
-            stalled=stalled_landings(con, done["month"].iloc[-1]) if not done.empty and "laer_stage_monthly" in tables
-            else None,
+            stalled=stalled_landings(con, done["month"].iloc[-1])
+            if not done.empty and is_published(con, "laer_stage_monthly") else None,
             renewals=renewals)
     return Headline(as_of=as_of, month=done.iloc[-1].to_dict() if not done.empty else None, to_date=to_date,
                     trend=done.tail(TREND_MONTHS).reset_index(drop=True), missing_sources=missing, attention=attention)
@@ -141,11 +137,11 @@ def _attention(h: Headline) -> tuple[str, list[str]]:
     red_mrr = float(a.at_risk["current_mrr"].sum()) if not a.at_risk.empty else 0.0
     n = len(a.at_risk)
     rows.append(("at_risk_accounts", f"Red today ({h.as_of})", str(n),
-                 f"{n:,} account{'' if n == 1 else 's'}, {money(red_mrr)} MRR"))
+                 f"{accounts(n)}, {money(red_mrr)} MRR"))
     if a.stalled is not None and h.month is not None:
         k = int(a.stalled["accounts"])
         rows.append(("stalled_accounts", f"Stalled landings ({_month_label(h.month['month'])})", str(k),
-                     f"{k:,} account{'' if k == 1 else 's'}, {money(a.stalled['mrr'])} MRR, not activated"))
+                     f"{accounts(k)}, {money(a.stalled['mrr'])} MRR, not activated"))
     if a.renewals is not None:
         r = a.renewals
         rows.append(("renewals_mrr_due", "Renewals due in 90 days", str(r["mrr_due"]),

@@ -83,10 +83,6 @@ def _table(df: pd.DataFrame, columns: dict[str, tuple[str, str]], empty: str, to
     return Markup(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody>{foot}</table>")
 
 
-def _accounts(n: int) -> str:
-    return f"{n:,} account" + ("" if n == 1 else "s")
-
-
 def _health(d: ReportData) -> dict[str, object]:
     """The health section: at-risk and unscored MRR of the headline month, stalled landings,
     and the back-test of the bands that put accounts at risk."""
@@ -112,7 +108,7 @@ def _health(d: ReportData) -> dict[str, object]:
                                "lift": ("× green", "ratio")},
                           "No month's 90 days have passed yet.")
     n = len(d.at_risk)
-    total = f"{_accounts(n)} in the red band, {fmt.money(d.at_risk['current_mrr'].sum())} MRR" if n else ""
+    total = f"{fmt.accounts(n)} in the red band, {fmt.money(d.at_risk['current_mrr'].sum())} MRR" if n else ""
     return {"tiles": tiles, "backtest": backtest, "at_risk_total": total}
 
 
@@ -123,7 +119,7 @@ def _slices(d: ReportData) -> list[tuple[str, Markup]]:
     for dimension, title in (("segment", "Segment"), ("plan", "Plan"), ("country", "Country")):
         df = d.slices[d.slices["dimension"] == dimension]
         total = (f"{len(df)} {title.lower()} values, {fmt.money(df['mrr'].sum())} MRR in all"
-                 if len(df) > 10 else "")
+                 if len(df) > TABLE_ROWS else "")
         df = df.assign(logo_churn_pct=df["logo_churn_rate"] * 100, nrr_pct=df["nrr_ttm"] * 100)
         out.append((title, _table(df, {"dimension_value": (title, "text"), "mrr": ("MRR", "money"),
                                        "active_customers": ("Customers", "num"), "net_new_mrr": ("Net new", "money"),
@@ -156,11 +152,12 @@ def render(d: ReportData) -> str:
         "unmatched": int(d.unmatched["customers"].iloc[0]),
         "unmatched_mrr": fmt.money(d.unmatched["mrr"].iloc[0]),
     }
+    health = _health(d)
     tables = {
         "at_risk": _table(d.at_risk, {"account": ("Account", "text"), "segment": ("Segment", "text"), "csm_id": ("CSM", "text"),
                                       "current_mrr": ("MRR", "money"), "health_score": ("Health", "dec1"),
                                       "laer_stage": ("Stage", "text")}, "No paying account is in the red band.",
-                          total=_health(d)["at_risk_total"]),  # type: ignore[arg-type]
+                          total=health["at_risk_total"]),  # type: ignore[arg-type]
         "warnings": _table(d.warnings, {"alert_date": ("Alert", "date"), "account": ("Account", "text"), "csm_id": ("CSM", "text"),
                                         "baseline_weekly_events": ("Events/week before", "num"), "last_7d_events": ("Last 7 days", "num"),
                                         "drop_pct": ("Drop", "pct"), "mrr_at_risk": ("MRR at risk", "money")},
@@ -178,7 +175,7 @@ def render(d: ReportData) -> str:
         "churn": _table(d.churn, {"churn_type": ("Type", "text"), "feedback": ("What the customer said", "text"),
                                   "accounts": ("Accounts", "num"), "churned_mrr": ("MRR lost", "money")},
                         f"No account churned in {d.month}.",
-                        total=f"{_accounts(int(d.churn['accounts'].sum()))}, {fmt.money(d.churn['churned_mrr'].sum())} "
+                        total=f"{fmt.accounts(int(d.churn['accounts'].sum()))}, {fmt.money(d.churn['churned_mrr'].sum())} "
                               f"MRR lost in {d.month}" if d.churn is not None and not d.churn.empty else "")
         if d.churn is not None else Markup(""),
         "quarantined": _table(d.quarantined, {"path": ("Quarantined file", "text"), "reason": ("Reason", "text"),
@@ -186,7 +183,7 @@ def render(d: ReportData) -> str:
     }
     return TEMPLATES.get_template("template.html.j2").render(
         d=d, tiles=_tiles(d), month_to_date=_month_to_date(d), charts=charts, tables=tables, dq=dq, plotly_js=Markup(get_plotlyjs()),
-        health=_health(d), slices=_slices(d),
+        health=health, slices=_slices(d),
         published_at=str(d.publish_info.get("published_at", ""))[:19], run_id=str(d.publish_info.get("run_id", ""))[:8])
 
 

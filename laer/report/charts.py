@@ -26,8 +26,13 @@ MOVEMENT_MONTHS = 18
 
 
 def mrr_movements(d: ReportData) -> go.Figure:
-    """The MRR movements of each complete month as one stacked bar, with net new MRR as a line."""
-    k = d.kpis.tail(MOVEMENT_MONTHS)
+    return movements_figure(d.kpis)
+
+
+def movements_figure(kpis: pd.DataFrame) -> go.Figure:
+    """The MRR movements of each month of ``kpis`` (kpi_monthly or a slice of it; the last
+    MOVEMENT_MONTHS) as one stacked bar, with net new MRR as a line."""
+    k = kpis.tail(MOVEMENT_MONTHS)
     fig = go.Figure()
     for column, label, color in MOVEMENTS:
         fig.add_bar(x=k["month"], y=k[column].astype(float), name=label, marker_color=color,
@@ -52,7 +57,12 @@ def mrr_trend(d: ReportData) -> go.Figure:
 
 
 def retention_trend(d: ReportData) -> go.Figure:
-    k = d.kpis.dropna(subset=["nrr_ttm"])
+    return retention_figure(d.kpis)
+
+
+def retention_figure(kpis: pd.DataFrame) -> go.Figure:
+    """NRR and GRR, trailing 12 months, of ``kpis`` (kpi_monthly or a slice of it)."""
+    k = kpis.dropna(subset=["nrr_ttm"])
     fig = go.Figure()
     fig.add_scatter(x=k["month"], y=k["nrr_ttm"].astype(float), name="NRR", mode="lines+markers", line={"color": "#16a085"})
     fig.add_scatter(x=k["month"], y=k["grr_ttm"].astype(float), name="GRR", mode="lines+markers", line={"color": "#f5a623"})
@@ -65,7 +75,13 @@ COHORTS_SHOWN = 12  # the latest cohorts, over their first year: every cell carr
 
 
 def cohort_heatmap(d: ReportData, column: str, title: str) -> go.Figure:
-    pivot = d.cohorts.pivot(index="cohort_month", columns="months_since_land", values=column).sort_index()
+    return cohort_figure(d.cohorts, column, title)
+
+
+def cohort_figure(cohorts: pd.DataFrame, column: str, title: str) -> go.Figure:
+    """``column`` of cohort_retention rows (cohort_month, months_since_land) as a heatmap of the
+    latest COHORTS_SHOWN cohorts over their first year, a number in every cell."""
+    pivot = cohorts.pivot(index="cohort_month", columns="months_since_land", values=column).sort_index()
     pivot = pivot.tail(COHORTS_SHOWN)[[m for m in pivot.columns if m <= COHORTS_SHOWN]]
     labels = [pd.Timestamp(m).strftime("%Y-%m") for m in pivot.index]
     values = pivot.astype(float).to_numpy()

@@ -83,7 +83,7 @@ class ReportData:
     month_to_date_label: str = ""
 
 
-def _published(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
+def is_published(con: duckdb.DuckDBPyConnection, mart: str) -> bool:
     """Whether the marts hold ``mart`` (a mart can be turned off in dbt: its section is left out)."""
     return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'main' "
                             "and table_name = ?", [mart]).fetchone()[0])  # type: ignore[index]
@@ -96,13 +96,18 @@ def missing_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [f"no {source} data delivered ({', '.join(entities)})" for source, entities in rows]
 
 
-AT_RISK_ACCOUNTS_SQL = """
-    select account_id,
-           case when is_unmatched then 'unmatched billing customer ' || replace(account_id, 'unmatched:', '')
-                else coalesce(account_name, account_id) end as account, segment, csm_id,
-           current_mrr, health_score, laer_stage
-    from main.dim_accounts where health_band = 'red' and current_mrr > 0
-    order by current_mrr desc, account_id"""
+def account_label(accounts: str, account_id: str) -> str:
+    """SQL naming an account for people: its CRM name, or "unmatched billing customer <id>"
+    (``accounts``: an alias of dim_accounts)."""
+    return (f"case when {accounts}.is_unmatched then 'unmatched billing customer ' || replace({account_id}, 'unmatched:', '') "
+            f"else coalesce({accounts}.account_name, {account_id}) end")
+
+
+AT_RISK_ACCOUNTS_SQL = f"""
+    select a.account_id, {account_label('a', 'a.account_id')} as account, a.segment, a.csm_id,
+           a.current_mrr, a.health_score, a.laer_stage
+    from main.dim_accounts as a where a.health_band = 'red' and a.current_mrr > 0
+    order by a.current_mrr desc, a.account_id"""
 
 
 def at_risk_accounts(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -171,23 +176,21 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
             funnel=con.execute("""select lead_source, sum(leads) as leads, sum(converted_leads) as accounts,
                                          sum(trials) as trials, sum(paying_customers) as paying
                                   from main.fct_funnel_monthly where month <= ? group by 1 order by paying desc""", [month]).df()
-            if _published(con, "fct_funnel_monthly") else None,
+            if is_published(con, "fct_funnel_monthly") else None,
             at_risk=at_risk_accounts(con),
-            stalled=stalled_landings(con, month) if _published(con, "laer_stage_monthly") else None,
-            backtest=health_backtest(con, month) if _published(con, "fct_health_backtest_monthly") else None,
+            stalled=stalled_landings(con, month) if is_published(con, "laer_stage_monthly") else None,
+            backtest=health_backtest(con, month) if is_published(con, "fct_health_backtest_monthly") else None,
             slices=con.execute("""select dimension, dimension_value, mrr, active_customers, net_new_mrr, logo_churn_rate,
                                          net_mrr_churn_rate, nrr_ttm, grr_ttm, at_risk_mrr
                                   from main.kpi_monthly_by_dimension where month = ?
                                   order by dimension, mrr desc, dimension_value""", [month]).df()
-            if _published(con, "kpi_monthly_by_dimension") else None,
+            if is_published(con, "kpi_monthly_by_dimension") else None,
             warnings=con.execute("""select w.alert_date, w.account_id, coalesce(a.account_name, w.account_id) as account,
                                            w.csm_id, w.baseline_weekly_events, w.last_7d_events, w.drop_pct, w.mrr_at_risk
                                     from main.early_warnings w left join main.dim_accounts a using (account_id)
                                     where w.alert_date between ? and ? order by w.mrr_at_risk desc, w.account_id""",
                                  [week_start, as_of]).df(),
-            renewals=con.execute("""select r.term_end_date, r.account_id,
-                                           case when a.is_unmatched then 'unmatched billing customer ' || replace(r.account_id, 'unmatched:', '')
-                                                else coalesce(a.account_name, r.account_id) end as account,
+            renewals=con.execute(f"""select r.term_end_date, r.account_id, {account_label('a', 'r.account_id')} as account,
                                            r.segment, r.csm_id, r.subscription_mrr, r.forecast_renewed_mrr, r.health_band
                                     from main.fct_renewals_upcoming r left join main.dim_accounts a using (account_id)
                                     order by r.term_end_date, r.account_id""").df(),
@@ -195,7 +198,7 @@ def load(marts_db: Path, as_of: str | None) -> ReportData:
                                         count(*) as accounts, -sum(churned_mrr) as churned_mrr
                                  from main.fct_churn_events where month = ? group by all
                                  order by churned_mrr desc, churn_type, feedback""", [month]).df()
-            if _published(con, "fct_churn_events") else None,
+            if is_published(con, "fct_churn_events") else None,
             quarantined=con.execute("select path, reason, quarantined_at from main.dq_quarantined_files order by path").df(),
             unmatched=con.execute("select count(*) as customers, coalesce(sum(current_mrr), 0) as mrr "
                                   "from main.dq_unmatched_customers").df(),

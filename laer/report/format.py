@@ -45,6 +45,11 @@ def score(v: object) -> str:
     return f"{x:+d}" if x else "0"
 
 
+def accounts(n: int) -> str:
+    """'1 account', '12 accounts'."""
+    return f"{n:,} account" + ("" if n == 1 else "s")
+
+
 FORMATTERS = {"money": money, "pct": pct, "ratio": ratio, "months": months, "count": count, "score": score}
 
 
