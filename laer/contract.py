@@ -42,6 +42,9 @@ class Entity:
     version_column: str | None = "updated_at"
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # an export folder (stripe/, hubspot/, segment/): the raw tables its adapter writes;
+    # empty for the contract's own entities, whose files load into their one raw table
+    feeds: tuple[str, ...] = ()
 
     @property
     def table(self) -> str:
@@ -213,8 +216,40 @@ ENTITIES: tuple[Entity, ...] = (
     ), version_column=None),
 )
 
-BY_PATH: dict[tuple[str, str], Entity] = {(e.source, e.name): e for e in ENTITIES}
+
+def _export(source: str, name: str, feeds: str, description: str) -> Entity:
+    return Entity(source, name, "id", (), version_column=None, description=description,
+                  feeds=tuple(f"{feeds.split('/')[0]}__{t}" for t in feeds.split("/")[1].split(",")))
+
+
+# v2: exports as the source systems write them (landing.md, "Exports as the source systems
+# write them"): JSON objects per line, turned into the contract's raw tables by an adapter
+# (laer.ingest.exports) inside the same ledgered, quarantining load
+_STRIPE_BILLING = "billing/customers,plans,subscriptions,subscription_items,invoices,invoice_lines,payments,refunds"
+EXPORTS: tuple[Entity, ...] = (
+    _export("stripe", "events", _STRIPE_BILLING, "Stripe Event objects"),
+    _export("stripe", "customers", "billing/customers", "Stripe Customer objects (list snapshot)"),
+    _export("stripe", "prices", "billing/plans", "Stripe Price objects (list snapshot)"),
+    _export("stripe", "products", "billing/plans", "Stripe Product objects (list snapshot)"),
+    _export("stripe", "subscriptions", "billing/subscriptions,subscription_items,plans",
+            "Stripe Subscription objects with items expanded (list snapshot)"),
+    _export("stripe", "invoices", "billing/invoices,invoice_lines", "Stripe Invoice objects (list snapshot)"),
+    _export("stripe", "charges", "billing/payments,refunds", "Stripe Charge objects (list snapshot)"),
+    _export("stripe", "refunds", "billing/refunds", "Stripe Refund objects (list snapshot)"),
+    _export("hubspot", "companies", "crm/accounts", "HubSpot CRM v3 company objects"),
+    _export("hubspot", "contacts", "crm/contacts", "HubSpot CRM v3 contact objects"),
+    _export("hubspot", "deals", "crm/opportunities", "HubSpot CRM v3 deal objects"),
+    _export("hubspot", "owners", "crm/users", "HubSpot CRM v3 owner objects"),
+    _export("segment", "messages", "usage/events,users", "Segment track, identify and group messages"),
+)
+# Segment's S3 destination writes <source id>/<day>/<file>: every file under segment/ is a
+# file of messages, however deep
+SEGMENT = EXPORTS[-1]
+
+BY_PATH: dict[tuple[str, str], Entity] = {(e.source, e.name): e for e in (*ENTITIES, *EXPORTS)}
 SOURCES: tuple[str, ...] = ("crm", "billing", "usage", "finance")
+EXPORT_SOURCES: tuple[str, ...] = ("stripe", "hubspot", "segment")
+EXPORT_SUFFIXES: tuple[str, ...] = (".jsonl", ".jsonl.gz")
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz")
 
 

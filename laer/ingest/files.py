@@ -1,4 +1,5 @@
-"""Finding landing files: ``<landing>/<source>/<entity>/<file>.<csv|csv.gz|parquet|jsonl|jsonl.gz>``."""
+"""Finding landing files: ``<landing>/<source>/<entity>/<file>.<csv|csv.gz|parquet|jsonl|jsonl.gz>``, and
+the source systems' exports under ``stripe/<folder>/``, ``hubspot/<object>/`` and ``segment/``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from laer.contract import BY_PATH, FILE_SUFFIXES, Entity
+from laer.contract import BY_PATH, EXPORT_SOURCES, EXPORT_SUFFIXES, FILE_SUFFIXES, SEGMENT, Entity
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,8 @@ class Discovery:
     warnings: list[str]
 
 
-def _format(name: str) -> tuple[str, bool] | None:
-    for suffix in FILE_SUFFIXES:
+def _format(name: str, suffixes: tuple[str, ...] = FILE_SUFFIXES) -> tuple[str, bool] | None:
+    for suffix in suffixes:
         if name.endswith(suffix):
             parts = suffix.lstrip(".").split(".")
             return parts[0], len(parts) > 1
@@ -57,14 +58,17 @@ def discover(landing: Path) -> Discovery:
         # an entity's folder may hold sub-folders (date-partitioned exports: events/2024/01/15/…);
         # their files load in lexical order of the whole path like the others
         parts = rel.split("/")
-        if len(parts) < 3 or (parts[0], parts[1]) not in BY_PATH:
+        found = SEGMENT if parts[0] == SEGMENT.source and len(parts) >= 2 else \
+            BY_PATH.get((parts[0], parts[1])) if len(parts) >= 3 else None
+        if found is None:
             warnings.append(f"{rel}: not under a known <source>/<entity>/ folder; ignored")
             continue
-        fmt = _format(parts[-1])
+        suffixes = EXPORT_SUFFIXES if found.source in EXPORT_SOURCES else FILE_SUFFIXES
+        fmt = _format(parts[-1], suffixes)
         if fmt is None:
-            warnings.append(f"{rel}: unsupported file type (expected one of {', '.join(FILE_SUFFIXES)}); ignored")
+            warnings.append(f"{rel}: unsupported file type (expected one of {', '.join(suffixes)}); ignored")
             continue
         stat = p.stat()
-        files.append(LandingFile(p, rel, BY_PATH[(parts[0], parts[1])], fmt[0], fmt[1], stat.st_size, stat.st_mtime_ns))
+        files.append(LandingFile(p, rel, found, fmt[0], fmt[1], stat.st_size, stat.st_mtime_ns))
     files.sort(key=lambda f: f.relpath)
     return Discovery(files, warnings)

@@ -50,6 +50,8 @@ from laer.ingest.rules import (
 
 RAW = "raw"
 LEDGER = f"{RAW}._load_ledger"
+# an export file (stripe/, hubspot/, segment/) feeds several raw tables: how many rows each got
+FEEDS = f"{RAW}._load_ledger_feeds"
 RACY_SECONDS = 2  # a file modified less than this before it was hashed is hashed again next time
 qi, _lit = DUCKDB.qi, DUCKDB.lit
 
@@ -94,6 +96,8 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     columns = ",\n            ".join(DUCKDB.ledger_columns(constraints=True))
     con.execute(f"create table if not exists {LEDGER} (\n            {columns})")
     _add_missing_columns(con, LEDGER, [(name, type_) for name, type_, _ in LEDGER_COLUMNS])
+    con.execute(f"create table if not exists {FEEDS} (batch_id bigint not null, source varchar not null, "
+                "entity varchar not null, row_count bigint not null)")
     con.execute(f"""
         create or replace view {RAW}.quarantine as
         select l.* from {LEDGER} l
@@ -358,6 +362,82 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         _drop_stage(con, f)
 
 
+def _arrow_rows(entity: Entity, rows: list[dict[str, object]]) -> object:
+    """An Arrow table of an adapter's rows: the entity's columns the rows name, typed, and
+    ``_row_number``; decimals travel as text and are cast by the insert."""
+    import pyarrow as pa
+
+    arrow_types = {ColType.STRING: pa.string(), ColType.INT: pa.int64(), ColType.BOOL: pa.bool_(),
+                   ColType.TIMESTAMP: pa.timestamp("us"), ColType.DATE: pa.date32(), ColType.DECIMAL: pa.string()}
+    named = set().union(*(r.keys() for r in rows))
+    columns = {c.name: pa.array([None if r.get(c.name) is None else str(r[c.name]) if c.type is ColType.DECIMAL
+                                 else r.get(c.name) for r in rows], arrow_types[c.type])
+               for c in entity.columns if c.name in named}
+    columns["_row_number"] = pa.array([r["_row_number"] for r in rows], pa.int64())
+    return pa.table(columns)
+
+
+def load_export_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int,
+                     before_commit: Callable[[LandingFile], None] | None = None) -> FileResult:
+    """Load one file of a source system's export (stripe/, hubspot/, segment/) through its
+    adapter into the contract's raw tables, in one transaction, or quarantine it with the
+    line and JSON path at fault. The ledger records the file once (its rows = the objects
+    read) and ``raw._load_ledger_feeds`` how many rows each raw table got."""
+    from laer.ingest import exports
+
+    loaded_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    stamp = f"cast({_lit(loaded_at.isoformat())} as timestamp)"
+    con.execute("begin transaction")
+    try:
+        problem = path_problem(f)
+        if problem:
+            raise Rejected(problem)
+        made = exports.adapt(con, f)
+        fed: dict[str, int] = {}
+        for table, query in [*((t, None) for t in made.tables), *made.queries.items()]:
+            entity = exports.BY_TABLE[table]
+            if query is None:
+                rows = exports.latest_per_key(table, made.tables[table])
+                con.register("_export_rows", _arrow_rows(entity, rows))
+                query, count = "select * from _export_rows", len(rows)
+            else:
+                count = None
+            names = [c.name for c in entity.columns if c.name in _columns(con, query)]
+            values = [f"cast({qi(n)} as {DUCKDB.types[entity.column(n).type]})" for n in names]
+            con.execute(f"insert into {RAW}.{table} ({', '.join(map(qi, [*names, *LINEAGE]))}) "
+                        f"select {', '.join(values)}, {_lit(f.relpath)}, {batch_id}, {stamp}, _row_number "
+                        f"from ({query})")
+            if count is None:
+                count = int(con.execute(f"select count(*) from {RAW}.{table} where _batch_id = ?",
+                                        [batch_id]).fetchone()[0])  # type: ignore[index]
+            else:
+                con.unregister("_export_rows")
+            fed[table] = fed.get(table, 0) + count
+        if before_commit:
+            before_commit(f)
+        _record(con, f, digest, batch_id, status="loaded", rows=made.objects, message="loaded",
+                warnings=made.warnings, loaded_at=loaded_at)
+        con.executemany(f"insert into {FEEDS} values (?, ?, ?, ?)",
+                        [[batch_id, *table.split("__", 1), n] for table, n in sorted(fed.items())])
+        con.execute("commit")
+        return FileResult(f.relpath, f.entity.table, "loaded", made.objects, batch_id, "loaded", made.warnings)
+    except Rejected as rej:
+        con.execute("rollback")
+        con.execute("begin transaction")
+        _record(con, f, digest, batch_id, status="quarantined", rows=None, message=rej.reason,
+                warnings=[], loaded_at=loaded_at, rejection=rej)
+        con.execute("commit")
+        return FileResult(f.relpath, f.entity.table, "quarantined", 0, batch_id, rej.reason,
+                          column=rej.column, row=rej.row, bad_rows=rej.count)
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.unregister("_export_rows")
+        exports.cleanup(con)
+
+
 PARQUET_CHUNK_FILES = 256
 METADATA_BATCH_FILES = 512
 
@@ -616,7 +696,7 @@ def plan_batches(files: Iterable[LandingFile], entities: Iterable[str] | None, s
     wanted = set(entities) if entities is not None else None
     plan: list[tuple[LandingFile, str, int | None]] = []
     for f in files:
-        if wanted is not None and f.entity.table not in wanted:
+        if wanted is not None and f.entity.table not in wanted and not wanted.intersection(f.entity.feeds):
             continue
         digest = (known or {}).get((f.relpath, f.size, f.modified_ns)) or f.content_hash()
         if (f.relpath, digest) in seen:
@@ -692,6 +772,11 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
             flush()
             flush_text()
             emit(FileResult(f.relpath, f.entity.table, "skipped", message="already seen with this content"))
+            continue
+        if f.entity.feeds:
+            flush()
+            flush_text()
+            emit(load_export_file(con, f, digest, batch, before_commit))
             continue
         # CSV files with the same header, and JSON Lines files, of one entity load together;
         # a path the readers would expand, or a header naming a column twice, is loaded

@@ -1,5 +1,6 @@
 -- Every entity of the landing contract (the raw source tables) and whether it has ever
--- delivered: a file loaded with at least one row. An entity never delivered is an empty raw
+-- delivered: a file loaded with at least one row (a contract file, or an export whose
+-- adapter wrote rows into the entity's raw table). An entity never delivered is an empty raw
 -- table; the marts that need it are published empty or with null columns (landing.md v2).
 with
 
@@ -24,6 +25,21 @@ contract_entities as (
     {%- endfor %}
 ),
 
+loaded as (
+    select * from {{ ref('stg_loader__load_ledger') }}
+    where load_status = 'loaded' and row_count > 0
+),
+
+{#- an export file (stripe/, hubspot/, segment/) delivers every raw table its adapter fed -#}
+deliveries as (
+    select landing_source, landing_entity, row_count, loaded_at from loaded
+    union all
+    select feeds.landing_source, feeds.landing_entity, feeds.row_count, loaded.loaded_at
+    from {{ ref('stg_loader__load_ledger_feeds') }} as feeds
+    inner join loaded on loaded.batch_id = feeds.batch_id
+    where feeds.row_count > 0
+),
+
 loaded_files as (
     select
         landing_source as source,
@@ -32,8 +48,7 @@ loaded_files as (
         sum(row_count) as rows_loaded,
         min(loaded_at) as first_delivered_at,
         max(loaded_at) as last_delivered_at
-    from {{ ref('stg_loader__load_ledger') }}
-    where load_status = 'loaded' and row_count > 0
+    from deliveries
     group by landing_source, landing_entity
 ),
 
