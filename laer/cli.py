@@ -31,6 +31,25 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from exc
 
 
+EXPORT_FORMATS = ("stripe", "hubspot", "segment")
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    """``contract``, or a comma-separated choice of the source systems' export shapes."""
+    chosen = tuple(dict.fromkeys(w.strip().lower() for w in text.split(",") if w.strip()))
+    if chosen == ("contract",):
+        return ()
+    unknown = [w for w in chosen if w not in EXPORT_FORMATS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"not a format: {', '.join(unknown) or repr(text)} "
+                                         f"(contract, or any of {', '.join(EXPORT_FORMATS)} separated by commas)")
+    return chosen
+
+
+FORMAT_HELP = ("contract (the landing contract's own files), or any of stripe, hubspot, segment separated by commas: "
+               "billing as Stripe events, CRM as HubSpot objects, usage as Segment calls (the rest in the contract's files)")
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -90,10 +109,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
         def tick(what: str, step: int, total: int) -> None:
             progress.update(task, description=what, completed=step, total=total)
 
-        summary = generate(cfg, out, tick)
+        summary = generate(cfg, out, tick, formats=args.format)
     rows = sum(summary.rows.values())
+    shape = f" as {', '.join(args.format)} exports" if args.format else ""
     console.print(f"generated {cfg.customers:,} customers over {cfg.months} months "
-                  f"({cfg.start_date} → {summary.as_of}): {summary.files:,} files, {rows:,} records, "
+                  f"({cfg.start_date} → {summary.as_of}){shape}: {summary.files:,} files, {rows:,} records, "
                   f"{summary.rows['usage/events']:,} usage events → {out}")
     console.print(f"as-of date of this data: {summary.as_of}")
     return 0
@@ -283,7 +303,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     marker.write_text("landing/ and warehouse/ here were made by laer demo, which replaces them on its next run\n")
     cfg = CompanyConfig(customers=args.customers, months=args.months, seed=args.seed)
     with console.status(f"generating the demo company ({cfg.customers:,} customers, {cfg.months} months)"):
-        summary = generate(cfg, landing)
+        summary = generate(cfg, landing, formats=args.format)
     console.print(f"demo company: {summary.files:,} landing files, {summary.rows['usage/events']:,} usage events "
                   f"→ {landing}")
     code = _refresh(landing, warehouse, [summary.as_of])
@@ -387,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--customers", type=_positive, default=2000, help="customers of the demo company")
     p.add_argument("--months", type=_positive, default=36, help="months of history")
     p.add_argument("--seed", type=int, default=42, help="random seed (the same seed, the same company)")
+    p.add_argument("--format", type=_formats, default=(), metavar="FORMATS", help=FORMAT_HELP)
     p.set_defaults(func=cmd_demo)
 
     p = command("generate", "write a deterministic synthetic SaaS company in the landing contract",
@@ -397,6 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="random seed (the same seed, the same files)")
     p.add_argument("--start", type=_date, default=None, help="first day (default: so that the data ends today)")
     p.add_argument("--force", action="store_true", help="overwrite a non-empty --out folder")
+    p.add_argument("--format", type=_formats, default=(), metavar="FORMATS", help=FORMAT_HELP)
     p.set_defaults(func=cmd_generate)
 
     p = command("refresh", "load new landing files, build, validate, publish",

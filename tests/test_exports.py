@@ -236,3 +236,37 @@ def test_hubspot_and_segment_objects_become_the_contract_rows(tmp_path: Path) ->
     assert q("select source, entity, row_count from raw._load_ledger_feeds order by 1, 2").fetchall() == [
         ("crm", "accounts", 2), ("crm", "contacts", 1), ("crm", "opportunities", 1), ("crm", "users", 1),
         ("usage", "events", 2), ("usage", "users", 1)]
+
+
+def test_the_company_as_stripe_hubspot_and_segment_exports_publishes_the_same_marts(
+        small_built: Path, tmp_path: Path, capsys) -> None:
+    from tests.conftest import SMALL
+
+    landing, warehouse = tmp_path / "landing", tmp_path / "warehouse"
+    assert main(["generate", "--out", str(landing), "--customers", str(SMALL.customers), "--months",
+                 str(SMALL.months), "--seed", str(SMALL.seed), "--start", SMALL.start_date.isoformat(),
+                 "--format", "stripe,hubspot,segment"]) == 0
+    assert "as stripe, hubspot, segment exports" in capsys.readouterr().out
+    # the source systems' folders hold what they cover; the contract's folders the rest
+    assert sorted(p.name for p in landing.iterdir()) == ["billing", "crm", "finance", "hubspot", "segment", "stripe"]
+    assert sorted(p.name for p in (landing / "billing").iterdir()) == ["fx_rates"]
+    assert sorted(p.name for p in (landing / "crm").iterdir()) == ["activities", "leads", "nps_responses",
+                                                                   "support_tickets"]
+    assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse),
+                 "--as-of", SMALL.end_date.isoformat()]) == 0
+    with duckdb.connect(str(small_built / "warehouse" / "marts.duckdb"), read_only=True) as ours, \
+            duckdb.connect(str(warehouse / "marts.duckdb"), read_only=True) as theirs:
+        marts = [t for (t,) in ours.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' "
+            "and not starts_with(table_name, '_') order by 1").fetchall()]
+        assert {"fct_mrr_monthly", "kpi_monthly", "fct_churn_events", "dim_accounts"} <= set(marts)
+        for mart in marts:
+            if mart == "dq_source_deliveries":  # files and rows delivered differ by design
+                continue
+            rows = [con.execute(f"select * from main.{mart} order by all").fetchall() for con in (ours, theirs)]
+            assert rows[0] == rows[1], mart
+        mrr = ours.execute("select sum(mrr) from main.kpi_monthly").fetchone()[0]
+        # every contract entity counts as delivered, the exports' ones through their adapters
+        delivered = theirs.execute("select count(*) filter (where is_delivered), count(*) "
+                                   "from main.dq_source_deliveries").fetchone()
+    assert mrr > 0 and delivered == (20, 20)

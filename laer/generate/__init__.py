@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from laer.contract import entity
-from laer.generate import records, usage
+from laer.generate import exports, records, usage
 from laer.generate.company import simulate
 from laer.generate.config import CompanyConfig
 from laer.generate.writer import write_entity
@@ -29,9 +30,15 @@ class GenerationSummary:
     rows: dict[str, int]
 
 
-def generate(cfg: CompanyConfig, landing: Path, progress: Callable[[str, int, int], None] | None = None) -> GenerationSummary:
-    """Simulate the company and write every entity under ``landing``."""
+def generate(cfg: CompanyConfig, landing: Path, progress: Callable[[str, int, int], None] | None = None,
+             formats: tuple[str, ...] = ()) -> GenerationSummary:
+    """Simulate the company and write every entity under ``landing``: in the contract's
+    layout, or — for what ``formats`` (``stripe``, ``hubspot``, ``segment``) cover — as those
+    systems export it (:mod:`laer.generate.exports`)."""
     landing = Path(landing)
+    unknown = set(formats) - set(exports.FORMATS)
+    if unknown:
+        raise ValueError(f"unknown export format(s): {', '.join(sorted(unknown))} (known: {', '.join(exports.FORMATS)})")
     co = simulate(cfg)
     # independent random streams per entity: adding one entity never changes another
     seeds = np.random.SeedSequence(cfg.seed).spawn(16)
@@ -55,15 +62,19 @@ def generate(cfg: CompanyConfig, landing: Path, progress: Callable[[str, int, in
     start = np.datetime64(cfg.start_date, "D")
     last_day = cfg.days - 1
     daily_from = max(0, cfg.days - cfg.daily_window_days)
-    files = 0
-    rows: dict[str, int] = {}
+    rows: dict[str, int] = {key: len(df) for key, df in frames.items()}
+    batches = exports.Batches(co.epoch0, last_day, daily_from, start)
+    for fmt in formats:
+        getattr(exports, f"write_{fmt}" if fmt != "segment" else "write_segment_users")(frames, landing, batches)
+        for key in exports.COVERS[fmt]:
+            frames.pop(key)
+    files = batches.files
     total_steps = len(frames) + cfg.days
     step = 0
     for key, df in frames.items():
         source, name = key.split("/")
         files += write_entity(df, entity(source, name), landing, epoch0=co.epoch0, last_day=last_day,
                               daily_from_day=daily_from, start=start, ts_style=TS_STYLE[source])
-        rows[key] = len(df)
         step += 1
         if progress:
             progress(key, step, total_steps)
@@ -74,6 +85,11 @@ def generate(cfg: CompanyConfig, landing: Path, progress: Callable[[str, int, in
         if progress:
             progress("usage/events", step, total_steps)
 
-    rows["usage/events"] = usage.write_events(co, landing / "usage" / "events", rng[11], tick)
-    files += sum(1 for _ in (landing / "usage" / "events").glob("*.parquet"))
+    if "segment" in formats:
+        with tempfile.TemporaryDirectory(prefix="laer-events-") as tmp:
+            rows["usage/events"] = usage.write_events(co, Path(tmp), rng[11], tick)
+            files += exports.events_to_segment(Path(tmp), landing)
+    else:
+        rows["usage/events"] = usage.write_events(co, landing / "usage" / "events", rng[11], tick)
+        files += sum(1 for _ in (landing / "usage" / "events").glob("*.parquet"))
     return GenerationSummary(landing, cfg.end_date.isoformat(), files, rows)
