@@ -10,6 +10,7 @@ from typing import Protocol
 
 from dagster import ConfigurableResource
 
+from laer.ingest.exports.settings import ExportSettings
 from laer.paths import Warehouse
 from orchestration.calendar import RefreshCalendar
 
@@ -37,6 +38,10 @@ class LaerSettings(ConfigurableResource):
     timezone: str = "UTC"
     first_day: str = "2020-01-01"
     refresh_cron: str = "0 6 * * *"
+    # exports as the source systems write them (stripe/, hubspot/): the Stripe customer's
+    # metadata key naming its CRM account, and the HubSpot company property naming its CSM
+    stripe_account_key: str = "account_id"
+    hubspot_csm_property: str = "csm_owner_id"
 
     @classmethod
     def from_env(cls, **overrides: object) -> LaerSettings:
@@ -50,6 +55,8 @@ class LaerSettings(ConfigurableResource):
             "timezone": os.environ.get("LAER_TIMEZONE", "UTC"),
             "first_day": os.environ.get("LAER_FIRST_DAY", "2020-01-01"),
             "refresh_cron": os.environ.get("LAER_REFRESH_CRON", "0 6 * * *"),
+            "stripe_account_key": os.environ.get("LAER_STRIPE_ACCOUNT_KEY", "account_id"),
+            "hubspot_csm_property": os.environ.get("LAER_HUBSPOT_CSM_PROPERTY", "csm_owner_id"),
         }
         return cls(**{**env, **overrides})  # type: ignore[arg-type]
 
@@ -73,6 +80,10 @@ class LaerSettings(ConfigurableResource):
         if not context.has_partition_key:
             return self
         return self.replaced(as_of=context.partition_key)
+
+    @property
+    def export_settings(self) -> ExportSettings:
+        return ExportSettings(stripe_account_key=self.stripe_account_key, hubspot_csm_property=self.hubspot_csm_property)
 
     @property
     def landing(self) -> Path:

@@ -270,3 +270,27 @@ def test_the_company_as_stripe_hubspot_and_segment_exports_publishes_the_same_ma
         delivered = theirs.execute("select count(*) filter (where is_delivered), count(*) "
                                    "from main.dq_source_deliveries").fetchone()
     assert mrr > 0 and delivered == (20, 20)
+
+
+def test_a_stripe_customer_finds_its_account_by_metadata_key_then_email_domain(tmp_path: Path) -> None:
+    from laer.ingest.exports.settings import ExportSettings
+
+    (tmp_path / "crm" / "accounts").mkdir(parents=True)
+    (tmp_path / "crm" / "accounts" / "a.csv").write_text(
+        "account_id,name,domain,created_at,updated_at\n"
+        "acc_1,One,one.example,2026-01-01,2026-01-01\nacc_2,Two,shared.example,2026-01-01,2026-01-01\n"
+        "acc_3,Three,shared.example,2026-01-01,2026-01-01\n")
+
+    def cus(cid: str, email: str, metadata: dict) -> dict:
+        return {"id": cid, "object": "customer", "created": 1767312000, "email": email, "metadata": metadata}
+
+    (tmp_path / "stripe" / "customers").mkdir(parents=True)
+    (tmp_path / "stripe" / "customers" / "snapshot.jsonl").write_text(_lines(
+        cus("cus_named", "x@elsewhere.example", {"crm_account": "acc_9"}),  # the key names it, even unknown
+        cus("cus_domain", "billing@One.example", {}),  # its e-mail's domain is one account's
+        cus("cus_shared", "a@shared.example", {}),  # two accounts share the domain: unmatched
+        cus("cus_none", "a@nowhere.example", {"account_id": "acc_1"})))  # the default key is not the setting
+    con = duckdb.connect()
+    load_landing(con, tmp_path, export_settings=ExportSettings(stripe_account_key="crm_account"))
+    assert con.execute("select customer_id, account_id from raw.billing__customers order by 1").fetchall() == [
+        ("cus_domain", "acc_1"), ("cus_named", "acc_9"), ("cus_none", None), ("cus_shared", None)]

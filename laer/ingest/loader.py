@@ -31,6 +31,7 @@ from laer.ingest.diagnose import (
     path_problem,
     reader_problem,
 )
+from laer.ingest.exports.settings import DEFAULT_EXPORT_SETTINGS, ExportSettings
 from laer.ingest.files import LandingFile, discover
 from laer.ingest.rules import (
     DUCKDB,
@@ -378,7 +379,8 @@ def _arrow_rows(entity: Entity, rows: list[dict[str, object]]) -> object:
 
 
 def load_export_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int,
-                     before_commit: Callable[[LandingFile], None] | None = None) -> FileResult:
+                     before_commit: Callable[[LandingFile], None] | None = None,
+                     settings: ExportSettings = DEFAULT_EXPORT_SETTINGS) -> FileResult:
     """Load one file of a source system's export (stripe/, hubspot/, segment/) through its
     adapter into the contract's raw tables, in one transaction, or quarantine it with the
     line and JSON path at fault. The ledger records the file once (its rows = the objects
@@ -392,7 +394,7 @@ def load_export_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str
         problem = path_problem(f)
         if problem:
             raise Rejected(problem)
-        made = exports.adapt(con, f)
+        made = exports.adapt(con, f, settings)
         fed: dict[str, int] = {}
         for table, query in [*((t, None) for t in made.tables), *made.queries.items()]:
             entity = exports.BY_TABLE[table]
@@ -711,9 +713,11 @@ def plan_batches(files: Iterable[LandingFile], entities: Iterable[str] | None, s
 def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Iterable[str] | None = None,
                  on_file: Callable[[FileResult], None] | None = None,
                  before_commit: Callable[[LandingFile], None] | None = None,
-                 on_plan: Callable[[int, int], None] | None = None) -> LoadReport:
+                 on_plan: Callable[[int, int], None] | None = None,
+                 export_settings: ExportSettings = DEFAULT_EXPORT_SETTINGS) -> LoadReport:
     """Load every new file under ``landing`` (optionally only some raw tables). ``on_plan``
-    hears how many files are new and how many were loaded before, before any loads."""
+    hears how many files are new and how many were loaded before, before any loads;
+    ``export_settings`` are the exports' adapters' choices."""
     con.execute("set TimeZone = 'UTC'")
     ensure_ledger(con)
     for entity in ENTITIES:  # every raw table of the contract exists, empty until its entity delivers
@@ -776,7 +780,7 @@ def load_landing(con: duckdb.DuckDBPyConnection, landing: Path, *, entities: Ite
         if f.entity.feeds:
             flush()
             flush_text()
-            emit(load_export_file(con, f, digest, batch, before_commit))
+            emit(load_export_file(con, f, digest, batch, before_commit, export_settings))
             continue
         # CSV files with the same header, and JSON Lines files, of one entity load together;
         # a path the readers would expand, or a header naming a column twice, is loaded

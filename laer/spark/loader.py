@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from laer.contract import ENTITIES, ColType, Column, Entity
 from laer.ingest.diagnose import csv_header_line, header_problem, path_problem, reader_problem
-from laer.ingest.files import LandingFile, discover
+from laer.ingest.files import Discovery, LandingFile, discover
 from laer.ingest.loader import FileResult, LoadReport, plan_batches
 from laer.ingest.rules import (
     LEDGER_COLUMNS,
@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 RAW = "raw"
 LEDGER = f"{RAW}._load_ledger"
+FEEDS = f"{RAW}._load_ledger_feeds"
 SPARK_TYPES = SPARK.types
 LEDGER_SCHEMA = ", ".join(f"{name} {SPARK_TYPES[type_]}" for name, type_, _ in LEDGER_COLUMNS)
 CORRUPT = "_corrupt_record"
@@ -67,6 +68,9 @@ def ensure_tables(spark: SparkSession) -> None:
     spark.sql(f"create database if not exists {RAW}")
     spark.sql(f"create table if not exists {LEDGER} ({', '.join(SPARK.ledger_columns())}) using parquet")
     _add_missing_columns(spark, LEDGER, [(name, type_) for name, type_, _ in LEDGER_COLUMNS])
+    # what export files fed (the DuckDB loader's adapters); empty here, read by the data-quality models
+    spark.sql(f"create table if not exists {FEEDS} (batch_id bigint, source string, entity string, row_count bigint) "
+              "using parquet")
     for entity in ENTITIES:
         spark.sql(f"create table if not exists {RAW}.{entity.table} ({', '.join(SPARK.raw_table_columns(entity))}) "
                   "using parquet")
@@ -283,6 +287,11 @@ def load_landing_spark(spark: SparkSession, landing: Path, *, entities: Iterable
     ensure_tables(spark)
     _remove_orphans(spark)
     found = discover(Path(landing))
+    exports = [f for f in found.files if f.entity.feeds]
+    if exports:  # the adapters write through DuckDB: convert on the DuckDB side first
+        found = Discovery([f for f in found.files if not f.entity.feeds], [*found.warnings, *(
+            f"{f.relpath}: exports of {f.entity.source} load with `laer refresh` (DuckDB) only; set aside on Spark"
+            for f in exports)])
     # the latest status of every path the ledger knows: a withdrawn file that comes back is
     # judged again, like a new delivery
     latest = {r[0]: tuple(r[1]) for r in spark.sql(

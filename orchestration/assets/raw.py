@@ -13,7 +13,7 @@ from dagster import (
 )
 from dagster_duckdb import DuckDBResource
 
-from laer.contract import ENTITIES
+from laer.contract import ENTITIES, EXPORTS
 from laer.ingest.loader import LEDGER, FileResult, load_landing
 from laer.progress import stage
 from orchestration.assets.failures import fail_at_once_when_retrying_cannot_help
@@ -21,6 +21,8 @@ from orchestration.calendar import RefreshCalendar
 from orchestration.settings import LaerSettings
 
 LEDGER_KEY = AssetKey(["raw", "_load_ledger"])
+FEEDS_KEY = AssetKey(["raw", "_load_ledger_feeds"])
+LOADER_KEYS = (LEDGER_KEY, FEEDS_KEY)
 RAW_SPECS = [
     AssetSpec(
         AssetKey(["raw", e.table]),
@@ -32,7 +34,20 @@ RAW_SPECS = [
     )
     for e in ENTITIES
 ] + [AssetSpec(LEDGER_KEY, description="Load ledger: every landing file, loaded or quarantined.",
-               group_name="raw", kinds={"duckdb"}, skippable=True)]
+               group_name="raw", kinds={"duckdb"}, skippable=True),
+      AssetSpec(FEEDS_KEY, description="What each export file (stripe/, hubspot/, segment/) wrote into which raw "
+                "table: an export file loads every raw table its adapter feeds.",
+                group_name="raw", kinds={"duckdb"}, skippable=True)]
+
+
+def _file_counts(results: list[FileResult]) -> dict[str, object]:
+    return {
+        "files_loaded": sum(r.status == "loaded" for r in results),
+        "files_skipped": sum(r.status == "skipped" for r in results),
+        "files_quarantined": sum(r.status == "quarantined" for r in results),
+        "rows_loaded": sum(r.rows for r in results if r.status == "loaded"),
+        "quarantined": [f"{r.relpath}: {r.message}" for r in results if r.status == "quarantined"][:20],
+    }
 
 
 def landing_files_asset(calendar: RefreshCalendar) -> AssetsDefinition:
@@ -48,7 +63,7 @@ def landing_files_asset(calendar: RefreshCalendar) -> AssetsDefinition:
     )
     def landing_files(context: AssetExecutionContext, laer: LaerSettings, duckdb: DuckDBResource):
         """Load new landing files (lexical order, one transaction each, bad files quarantined)."""
-        selected = {k.path[-1] for k in context.selected_asset_keys if k != LEDGER_KEY}
+        selected = {k.path[-1] for k in context.selected_asset_keys if k not in LOADER_KEYS}
         results: list[FileResult] = []
         def on_plan(new: int, seen_before: int) -> None:
             loading.total = new
@@ -68,24 +83,23 @@ def landing_files_asset(calendar: RefreshCalendar) -> AssetsDefinition:
         with fail_at_once_when_retrying_cannot_help(wh), stage("load files") as loading:
             wh.ensure()  # the first asset that writes the warehouse creates its folder
             with duckdb.get_connection() as con:
-                report = load_landing(con, laer.landing, entities=selected, on_file=on_file, on_plan=on_plan)
+                report = load_landing(con, laer.landing, entities=selected, on_file=on_file, on_plan=on_plan,
+                                      export_settings=laer.export_settings)
                 counts = dict(con.execute(f"select path, row_count from {LEDGER} where status = 'loaded'").fetchall())
         for w in report.warnings:
             context.log.warning(w)
+        # an export file (stripe/, hubspot/, segment/) counts for every raw table its adapter feeds
+        feeds = {e.table: e.feeds for e in EXPORTS}
+        exported = [r for r in results if r.entity in feeds]
         for key in sorted(context.selected_asset_keys, key=lambda k: k.to_string()):
-            table = key.path[-1]
-            mine = [r for r in results if r.entity == table]
-            yield MaterializeResult(
-                asset_key=key,
-                metadata={
-                    "files_loaded": sum(r.status == "loaded" for r in mine),
-                    "files_skipped": sum(r.status == "skipped" for r in mine),
-                    "files_quarantined": sum(r.status == "quarantined" for r in mine),
-                    "rows_loaded": sum(r.rows for r in mine if r.status == "loaded"),
-                    "quarantined": [f"{r.relpath}: {r.message}" for r in mine if r.status == "quarantined"][:20],
-                } if key != LEDGER_KEY else {"files_in_ledger": len(counts),
-                                              "quarantined_this_run": [r.relpath for r in report.quarantined],
-                                              "landing_warnings": report.warnings},
-            )
+            if key == LEDGER_KEY:
+                metadata = {"files_in_ledger": len(counts), "quarantined_this_run": [r.relpath for r in report.quarantined],
+                            "landing_warnings": report.warnings}
+            else:
+                table = key.path[-1]
+                mine = exported if key == FEEDS_KEY else [r for r in results
+                                                          if r.entity == table or table in feeds.get(r.entity, ())]
+                metadata = _file_counts(mine)
+            yield MaterializeResult(asset_key=key, metadata=metadata)
 
     return landing_files

@@ -12,20 +12,21 @@ import duckdb
 from laer.contract import ENTITIES
 from laer.ingest.exports import hubspot, segment, stripe
 from laer.ingest.exports.objects import Bad, Rows
+from laer.ingest.exports.settings import ExportSettings
 from laer.ingest.files import LandingFile
 
-__all__ = ["Bad", "Rows", "adapt", "cleanup", "latest_per_key"]
+__all__ = ["Bad", "ExportSettings", "Rows", "adapt", "cleanup", "latest_per_key"]
 
 BY_TABLE = {e.table: e for e in ENTITIES}
 FEEDS_TABLE = "raw._load_ledger_feeds"
 
 
-def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Rows:
+def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile, settings: ExportSettings) -> Rows:
     """The rows the file gives each raw table; a bad object raises :class:`Bad`."""
     if f.entity.source == "stripe":
-        return stripe.adapt(con, f)
+        return stripe.adapt(con, f, settings.stripe_account_key)
     if f.entity.source == "hubspot":
-        return hubspot.adapt(f)
+        return hubspot.adapt(f, settings.hubspot_csm_property)
     return segment.adapt(con, f)
 
 

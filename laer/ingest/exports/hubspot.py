@@ -7,13 +7,13 @@ deal types ``newbusiness`` / ``existingbusiness`` are ``new_business`` / ``expan
 ``closedwon`` / ``closedlost`` are ``closed_won`` / ``closed_lost``, a deal's amount in major
 units becomes minor units, an owner's team named ``sales``, ``csm`` or ``leadership`` is its
 role. HubSpot has no standard customer-success owner: the company property named by
-``LAER_HUBSPOT_CSM_PROPERTY`` (default ``csm_owner_id``) is the account's CSM.
+``LAER_HUBSPOT_CSM_PROPERTY`` (default ``csm_owner_id``, :class:`ExportSettings`) is the
+account's CSM.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,6 @@ from laer.contract import USER_ROLES
 from laer.ingest.exports.objects import Obj, Rows, Skipped, read_objects
 from laer.ingest.files import LandingFile
 
-CSM_PROPERTY_SETTING = "LAER_HUBSPOT_CSM_PROPERTY"
 DEAL_TYPES = {"newbusiness": "new_business", "existingbusiness": "expansion"}
 DEAL_STAGES = {"closedwon": "closed_won", "closedlost": "closed_lost"}
 ZERO_DECIMAL_CURRENCIES = ("jpy", "krw", "vnd", "clp", "isk", "huf", "twd", "ugx")
@@ -58,11 +57,11 @@ def _company_of(o: Obj, props: Obj) -> str | None:
 
 
 class HubSpotFile:
-    def __init__(self, f: LandingFile):
+    def __init__(self, f: LandingFile, csm_property: str = "csm_owner_id"):
         self.f = f
         self.rows = Rows()
         self.skipped = Skipped()
-        self.csm_property = os.environ.get(CSM_PROPERTY_SETTING) or "csm_owner_id"
+        self.csm_property = csm_property
 
     def run(self) -> Rows:
         mapper = getattr(self, f"_{self.f.entity.name}")
@@ -132,5 +131,5 @@ class HubSpotFile:
             "updated_at": base["updated_at"], "is_deleted": base["is_deleted"]})
 
 
-def adapt(f: LandingFile) -> Rows:
-    return HubSpotFile(f).run()
+def adapt(f: LandingFile, csm_property: str = "csm_owner_id") -> Rows:
+    return HubSpotFile(f, csm_property).run()

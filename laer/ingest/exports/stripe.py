@@ -18,14 +18,14 @@ DECISIONLOG.md ("Stripe objects"); the rules a reader needs most:
 * ``cancellation_details.reason`` and ``.feedback`` are the contract's words already.
 
 A customer belongs to the CRM account named by its ``metadata.account_id`` (the key is the
-setting ``LAER_STRIPE_ACCOUNT_KEY``), else to the one CRM account whose domain is its
-e-mail's domain, else it is unmatched.
+setting ``LAER_STRIPE_ACCOUNT_KEY``, :class:`ExportSettings`), else to the one CRM account
+whose domain is its e-mail's domain (among the accounts loaded when the customer loads),
+else it is unmatched.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -37,7 +37,6 @@ from laer.ingest.exports.objects import Bad, Obj, Rows, Skipped, read_objects
 from laer.ingest.exports.timeline import Segment, Version, item_of, merge, reconcile
 from laer.ingest.files import LandingFile
 
-ACCOUNT_KEY_SETTING = "LAER_STRIPE_ACCOUNT_KEY"
 # the event families the contract names; anything else in stripe/events/ is reported
 FAMILIES = ("customer.", "price.", "product.", "invoice.", "charge.", "refund.")
 # objects of those families the billing tables have no place for
@@ -65,11 +64,11 @@ class StripeFile:
     """One file of ``stripe/``: read, checked and mapped, with the state it needs from the
     warehouse (the item versions loaded before, the CRM accounts' domains)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, f: LandingFile):
+    def __init__(self, con: duckdb.DuckDBPyConnection, f: LandingFile, account_key: str = "account_id"):
         self.con, self.f = con, f
         self.rows = Rows()
         self.skipped = Skipped()
-        self.account_key = os.environ.get(ACCOUNT_KEY_SETTING) or "account_id"
+        self.account_key = account_key
         self._domains: dict[str, str | None] | None = None
         self.items: dict[str, dict[str, list[Version]]] = {}  # subscription -> item -> versions
         self.observed: dict[str, dt.datetime] = {}  # subscription -> its latest observation
@@ -454,8 +453,8 @@ class StripeFile:
             "reason": r.text("reason"), "created_at": r.epoch("created", required=True)})
 
 
-def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Rows:
-    return StripeFile(con, f).run()
+def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile, account_key: str = "account_id") -> Rows:
+    return StripeFile(con, f, account_key).run()
 
 
-__all__ = ["ACCOUNT_KEY_SETTING", "Bad", "adapt"]
+__all__ = ["Bad", "adapt"]
