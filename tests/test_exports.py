@@ -4,6 +4,7 @@ JSON path; the demo company in those shapes publishes the same marts as in the c
 
 from __future__ import annotations
 
+import gzip
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -191,7 +192,8 @@ def test_hubspot_and_segment_objects_become_the_contract_rows(tmp_path: Path) ->
         (tmp_path / "hubspot" / obj / "export.jsonl").write_text(_lines(*rows))
     day = tmp_path / "segment" / "src_1" / "2026-01-07"
     day.mkdir(parents=True)
-    (day / "part-0.jsonl").write_text(_lines(
+    # as Segment's S3 destination names them: gzipped JSON Lines in <name>.gz
+    (day / "1767772800000.gz").write_bytes(gzip.compress(_lines(
         {"type": "identify", "userId": "u1", "traits": {"email": "ann@acme.example", "role": "admin",
                                                         "createdAt": "2026-01-05T11:00:00Z"},
          "timestamp": "2026-01-07T09:00:00Z", "messageId": "i1"},
@@ -204,7 +206,8 @@ def test_hubspot_and_segment_objects_become_the_contract_rows(tmp_path: Path) ->
          "timestamp": "2026-01-07T10:00:00+02:00"},
         {"type": "track", "messageId": "m3", "anonymousId": "anon", "event": "Visit",
          "timestamp": "2026-01-07T10:00:00Z"},
-        {"type": "page", "messageId": "p1", "userId": "u1", "name": "Home", "timestamp": "2026-01-07T10:00:00Z"}))
+        {"type": "page", "messageId": "p1", "userId": "u1", "name": "Home", "timestamp": "2026-01-07T10:00:00Z"}
+    ).encode()))
     con = duckdb.connect()
     report = load_landing(con, tmp_path)
     assert [r.status for r in report.results] == ["loaded"] * 5
@@ -294,3 +297,37 @@ def test_a_stripe_customer_finds_its_account_by_metadata_key_then_email_domain(t
     load_landing(con, tmp_path, export_settings=ExportSettings(stripe_account_key="crm_account"))
     assert con.execute("select customer_id, account_id from raw.billing__customers order by 1").fetchall() == [
         ("cus_domain", "acc_1"), ("cus_named", "acc_9"), ("cus_none", None), ("cus_shared", None)]
+
+
+def test_coupons_amount_off_once_and_a_repeating_one_cut_short(tmp_path: Path) -> None:
+    """Item versions, by hand: a 25 % coupon for 3 months (to April 1) plans the version after
+    it; a quantity change on February 15 withdraws that plan and plans its own. An amount-off
+    coupon of $25 on $100 is 25 %; a `once` coupon moves nothing."""
+    sc = stripe_company
+    three = sc.discount("di_r", "cus_r", "sub_r", sc.coupon("R25", percent=25.0, duration="repeating", months=3),
+                        "2026-01-01T00:00:00", "2026-04-01T00:00:00")
+    once = sc.discount("di_o", "cus_r", "sub_r", sc.coupon("ONCE50", percent=50.0, duration="once"),
+                       "2026-01-01T00:00:00", None)
+
+    def sub(sid: str, quantity: int, **fields: object) -> dict:
+        return sc.subscription(sid, f"cus_{sid[-1]}", "2026-01-01T00:00:00", [
+            sc.item(f"si_{sid[-1]}", sid, sc.PRO, quantity, "2026-01-01T00:00:00", ("2026-01-01", "2026-02-01"))],
+            **fields)
+
+    amount_off = {**sc.coupon("OFF25USD", percent=0, duration="forever"), "percent_off": None, "amount_off": 2500,
+                  "currency": "usd"}
+    (tmp_path / "stripe" / "events").mkdir(parents=True)
+    (tmp_path / "stripe" / "events" / "e.jsonl").write_text(_lines(
+        _event("evt_1", "customer.subscription.created", sc.ts("2026-01-01"), sub("sub_r", 1, discounts=[three, once])),
+        _event("evt_2", "customer.subscription.updated", sc.ts("2026-02-15"), sub("sub_r", 2, discounts=[three, once])),
+        _event("evt_3", "customer.subscription.created", sc.ts("2026-01-01"), sub(
+            "sub_s", 1, discounts=[sc.discount("di_s", "cus_s", "sub_s", amount_off, "2026-01-01T00:00:00", None)]))))
+    con = duckdb.connect()
+    load_landing(con, tmp_path)
+    assert con.execute(
+        "select subscription_item_id, quantity, discount_percent, cast(started_at as date)::varchar, "
+        "cast(ended_at as date)::varchar from raw.billing__subscription_items order by 1").fetchall() == [
+        ("si_r@1767225600", 1, D("25"), "2026-01-01", "2026-02-15"),
+        ("si_r@1771113600", 2, D("25"), "2026-02-15", "2026-04-01"),
+        ("si_r@1775001600", 2, D("0"), "2026-04-01", None),  # planned at first with quantity 1, now with 2
+        ("si_s@1767225600", 1, D("25"), "2026-01-01", None)]

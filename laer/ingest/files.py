@@ -65,6 +65,8 @@ def discover(landing: Path) -> Discovery:
             continue
         suffixes = EXPORT_SUFFIXES if found.source in EXPORT_SOURCES else FILE_SUFFIXES
         fmt = _format(parts[-1], suffixes)
+        if fmt is None and found is SEGMENT and parts[-1].endswith(".gz"):
+            fmt = ("jsonl", True)  # Segment's S3 destination names its gzipped JSON Lines files <name>.gz
         if fmt is None:
             warnings.append(f"{rel}: unsupported file type (expected one of {', '.join(suffixes)}); ignored")
             continue
