@@ -331,3 +331,54 @@ def test_coupons_amount_off_once_and_a_repeating_one_cut_short(tmp_path: Path) -
         ("si_r@1771113600", 2, D("25"), "2026-02-15", "2026-04-01"),
         ("si_r@1775001600", 2, D("0"), "2026-04-01", None),  # planned at first with quantity 1, now with 2
         ("si_s@1767225600", 1, D("25"), "2026-01-01", None)]
+
+
+def test_list_snapshots_are_a_first_backfill_that_events_continue(tmp_path: Path) -> None:
+    sc = stripe_company
+    ten = sc.discount("di_p", "cus_p", "sub_p", sc.coupon("TEN", percent=10.0, duration="forever"),
+                      "2026-01-01T00:00:00", None)
+
+    def sub(quantity: int) -> dict:
+        return sc.subscription("sub_p", "cus_p", "2026-01-01T00:00:00", [
+            sc.item("si_p", "sub_p", sc.PRO, quantity, "2026-01-01T00:00:00", ("2026-03-01", "2026-04-01"))],
+            discounts=[ten])
+
+    paid = sc.invoice("in_p1", "cus_p", "sub_p", "2026-01-01T00:05:00", 27000, status="paid",
+                      paid_at="2026-01-01T00:06:00", lines=[{**sc.line("il_p1", "si_p", sc.PRO, 30000, "2026-01-01",
+                                                                       "2026-02-01"),
+                                                              "discount_amounts": [{"amount": 3000, "discount": "di_p"}]}])
+    paid["total_discount_amounts"] = [{"amount": 3000, "discount": "di_p"}]
+    charge = sc.charge("ch_p1", "cus_p", "in_p1", "2026-01-01T00:06:00", 27000, status="succeeded")
+    charge["refunds"]["data"] = [{"id": "re_p1", "object": "refund", "amount": 5000, "charge": "ch_p1",
+                                  "created": sc.ts("2026-01-20"), "currency": "usd", "reason": "requested_by_customer"}]
+    one_time = {**sc.price("price_setup", "Setup", 50000), "recurring": None, "type": "one_time"}
+    files = {"customers": [sc.customer("cus_p", "acc_p", "2026-01-01T00:00:00")], "subscriptions": [sub(3)],
+             "prices": [sc.PRO, one_time], "invoices": [paid], "charges": [charge],
+             # events sort before subscriptions by name, yet load after every snapshot
+             "events": [_event("evt_9", "customer.subscription.updated", sc.ts("2026-03-10"), sub(4))]}
+    for folder, objects in files.items():
+        (tmp_path / "stripe" / folder).mkdir(parents=True)
+        (tmp_path / "stripe" / folder / "export.jsonl").write_text(_lines(*objects))
+    con = duckdb.connect()
+    report = load_landing(con, tmp_path)
+    assert [r.relpath.split("/")[1] for r in report.results] == [
+        "charges", "customers", "invoices", "prices", "subscriptions", "events"]
+    assert next(r for r in report.results if "prices" in r.relpath).warnings == [
+        "1 skipped (one-time prices are not plans), the first at line 2, $.recurring"]
+    q = con.execute
+    assert q("select split_part(_source_file, '/', 2), subscription_item_id, quantity, discount_percent, "
+             "cast(started_at as date)::varchar, cast(ended_at as date)::varchar from raw.billing__subscription_items "
+             "order by _batch_id, 2").fetchall() == [
+        ("subscriptions", "si_p@1767225600", 3, D("10"), "2026-01-01", None),  # as the snapshot delivered it
+        ("events", "si_p@1767225600", 3, D("10"), "2026-01-01", "2026-03-10"),  # closed by the event
+        ("events", "si_p@1773100800", 4, D("10"), "2026-03-10", None)]
+    assert q("select customer_id, account_id from raw.billing__customers").fetchall() == [("cus_p", "acc_p")]
+    assert q("select invoice_id, status, subtotal, discount, total, amount_paid, subscription_id "
+             "from raw.billing__invoices").fetchall() == [("in_p1", "paid", 27000, 3000, 27000, 27000, "sub_p")]
+    assert q("select invoice_line_id, line_type, amount, plan_id, subscription_item_id "
+             "from raw.billing__invoice_lines").fetchall() == [("il_p1", "subscription", 27000, "price_pro_m", "si_p")]
+    assert q("select payment_id, status, amount from raw.billing__payments").fetchall() == [("ch_p1", "succeeded", 27000)]
+    assert q("select refund_id, payment_id, amount, reason from raw.billing__refunds").fetchall() == [
+        ("re_p1", "ch_p1", 5000, "requested_by_customer")]
+    assert q("select plan_id, plan_name, billing_interval, unit_amount, is_free from raw.billing__plans "
+             "order by updated_at limit 1").fetchall() == [("price_pro_m", "Pro", "month", 10000, False)]

@@ -39,8 +39,14 @@ def _format(name: str, suffixes: tuple[str, ...] = FILE_SUFFIXES) -> tuple[str, 
     return None
 
 
+def load_order(f: LandingFile) -> tuple[bool, str]:
+    return f.entity.source == "stripe" and f.entity.name == "events", f.relpath
+
+
 def discover(landing: Path) -> Discovery:
-    """All loadable files in lexical order of their relative path, and what was ignored."""
+    """All loadable files in load order, and what was ignored: lexical order of their relative
+    path, except that Stripe's events load after its list snapshots (landing.md: the snapshots
+    are a first backfill, before events exist), whatever the folders' names."""
     landing = Path(landing)
     if not landing.is_dir():
         raise FileNotFoundError(f"landing folder {landing} does not exist")
@@ -72,5 +78,5 @@ def discover(landing: Path) -> Discovery:
             continue
         stat = p.stat()
         files.append(LandingFile(p, rel, found, fmt[0], fmt[1], stat.st_size, stat.st_mtime_ns))
-    files.sort(key=lambda f: f.relpath)
+    files.sort(key=load_order)
     return Discovery(files, warnings)
