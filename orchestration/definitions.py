@@ -50,7 +50,7 @@ def build_definitions(settings: LaerSettings | None = None) -> Definitions:
     return Definitions(
         assets=[landing_files_asset(calendar), warehouse_models_for(settings.dbt_target, calendar),
                 published_marts_asset(calendar), dbt_docs_asset(calendar), leadership_report_asset(calendar),
-                delivery_asset(calendar)],
+                delivery_asset(calendar, settings.delivery_retry_seconds)],
         asset_checks=[raw_expectations, mart_expectations],
         jobs=[refresh_job],
         schedules=[daily_refresh_schedule(calendar)],

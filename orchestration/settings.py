@@ -42,6 +42,11 @@ class LaerSettings(ConfigurableResource):
     # metadata key naming its CRM account, and the HubSpot company property naming its CSM
     stripe_account_key: str = "account_id"
     hubspot_csm_property: str = "csm_owner_id"
+    # write dbt's static docs site after each publish that changed the project (off: the
+    # refresh skips it; the marts and the report do not need it)
+    dbt_docs: bool = True
+    # the e-mail delivery tries again after this many seconds, then twice as many
+    delivery_retry_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> LaerSettings:
@@ -57,6 +62,8 @@ class LaerSettings(ConfigurableResource):
             "refresh_cron": os.environ.get("LAER_REFRESH_CRON", "0 6 * * *"),
             "stripe_account_key": os.environ.get("LAER_STRIPE_ACCOUNT_KEY", "account_id"),
             "hubspot_csm_property": os.environ.get("LAER_HUBSPOT_CSM_PROPERTY", "csm_owner_id"),
+            "dbt_docs": os.environ.get("LAER_DBT_DOCS", "1").strip().lower() not in ("0", "false", "no", "off"),
+            "delivery_retry_seconds": float(os.environ.get("LAER_DELIVERY_RETRY_SECONDS", "5")),
         }
         return cls(**{**env, **overrides})  # type: ignore[arg-type]
 

@@ -25,6 +25,9 @@ SMALL = CompanyConfig(customers=150, months=8, seed=3, start=dt.date(2024, 1, 1)
 def _isolated_env(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["GX_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("DAGSTER_HOME", str(tmp_path_factory.mktemp("dagster_home")))
+    # dbt's docs site is tested on the shared warehouse (which turns it on); elsewhere a
+    # refresh would spend seconds writing a site no test reads
+    os.environ.setdefault("LAER_DBT_DOCS", "0")
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +46,7 @@ def shared_refresh(shared_landing: Path, tmp_path_factory: pytest.TempPathFactor
 
     warehouse = tmp_path_factory.mktemp("shared_wh") / "warehouse"
     outcome = run_refresh(LaerSettings(landing_dir=str(shared_landing), warehouse_dir=str(warehouse),
-                                       as_of=SHARED.end_date.isoformat()))
+                                       as_of=SHARED.end_date.isoformat(), dbt_docs=True))
     assert outcome.success, outcome
     return warehouse, outcome
 

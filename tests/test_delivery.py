@@ -310,6 +310,7 @@ def test_a_refused_mail_server_leaves_the_publish_and_fails_delivery_naming_the_
     monkeypatch.setenv("LAER_SMTP_URL", f"smtp://127.0.0.1:{port}")
     monkeypatch.setenv("LAER_MAIL_FROM", "laer@company.example")
     monkeypatch.setenv("LAER_REPORT_TO", "ceo@company.example")
+    monkeypatch.setenv("LAER_DELIVERY_RETRY_SECONDS", "0.5")  # it is tried three times: 0.5 s, then 1 s apart
     (landing / "crm/activities/zz_new.csv").write_text(
         "activity_id,account_id,type,occurred_at\nact_new,acc_000001,call,2024-08-30T10:00:00Z\n")
     assert main(["refresh", "--landing", str(landing), "--warehouse", str(warehouse),

@@ -115,6 +115,16 @@ def test_dbt_docs_are_published_and_written_again_only_when_the_project_changes(
         project.write_dbt_docs(Warehouse(shared_warehouse), {})
 
 
+def test_dbt_docs_turned_off_are_not_written(small_built: Path) -> None:
+    from orchestration.settings import LaerSettings
+
+    # the suite turns them off (tests/conftest.py) for every refresh but the shared one
+    assert not LaerSettings.from_env(landing_dir="l", warehouse_dir="w").dbt_docs
+    assert LaerSettings.from_env(landing_dir="l", warehouse_dir="w", dbt_docs=True).dbt_docs
+    assert (small_built / "warehouse" / "marts.duckdb").exists()
+    assert not (small_built / "warehouse" / "dbt_docs").exists()
+
+
 def test_kpis_reconcile_with_mrr_facts_and_billing(marts) -> None:
     # Σ movements = month-over-month change, and unmatched customers are inside the totals
     diffs = marts.execute("""

@@ -21,8 +21,9 @@ from orchestration.calendar import RefreshCalendar
 from orchestration.settings import LaerSettings
 
 
-def delivery_asset(calendar: RefreshCalendar) -> AssetsDefinition:
-    """The ``delivery`` asset, partitioned by the company's days."""
+def delivery_asset(calendar: RefreshCalendar, retry_seconds: float = 5.0) -> AssetsDefinition:
+    """The ``delivery`` asset, partitioned by the company's days; a failed send is tried
+    again after ``retry_seconds``, then after twice as long."""
 
     @asset(
         key=AssetKey(["published", "delivery"]),
@@ -30,7 +31,7 @@ def delivery_asset(calendar: RefreshCalendar) -> AssetsDefinition:
         group_name="publish",
         **calendar.partitioned_by_day(),
         kinds={"email"},
-        retry_policy=RetryPolicy(max_retries=2, delay=5, backoff=Backoff.EXPONENTIAL),
+        retry_policy=RetryPolicy(max_retries=2, delay=retry_seconds, backoff=Backoff.EXPONENTIAL),
         description="The leadership e-mail (LAER_REPORT_TO) and one digest per CSM with something to act on "
                     "(addresses from crm/users), through LAER_SMTP_URL. Unset: nothing sent, said in the log.",
     )

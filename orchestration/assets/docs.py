@@ -26,9 +26,12 @@ def dbt_docs_asset(calendar: RefreshCalendar) -> AssetsDefinition:
     )
     def dbt_docs(context: AssetExecutionContext, laer: LaerSettings) -> MaterializeResult:
         laer = laer.for_run(context)
+        if not laer.dbt_docs:
+            context.log.info("dbt docs: off (LAER_DBT_DOCS=0)")
+            return MaterializeResult(metadata={"written": False})
         with stage("dbt docs"):
             site = write_dbt_docs(laer.warehouse, laer.dbt_environment, laer.dbt_target)
         context.log.info(f"dbt docs: {site}")
-        return MaterializeResult(metadata={"path": str(site), "size_bytes": site.stat().st_size})
+        return MaterializeResult(metadata={"written": True, "path": str(site), "size_bytes": site.stat().st_size})
 
     return dbt_docs
