@@ -313,6 +313,17 @@ def _prepare_raw_table(con: duckdb.DuckDBPyConnection, entity: Entity, extra: It
     return added
 
 
+def _quarantine(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int, rej: Rejected,
+                loaded_at: dt.datetime) -> FileResult:
+    """Record a rejected file in the ledger (its own transaction, after the load's rollback)."""
+    con.execute("begin transaction")
+    _record(con, f, digest, batch_id, status="quarantined", rows=None, message=rej.reason,
+            warnings=[], loaded_at=loaded_at, rejection=rej)
+    con.execute("commit")
+    return FileResult(f.relpath, f.entity.table, "quarantined", 0, batch_id, rej.reason,
+                      column=rej.column, row=rej.row, bad_rows=rej.count)
+
+
 def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch_id: int,
               before_commit: Callable[[LandingFile], None] | None = None,
               raw_columns: dict[str, dict[str, str]] | None = None) -> FileResult:
@@ -348,12 +359,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         con.execute("rollback")
         if raw_columns is not None:
             raw_columns.pop(f.entity.table, None)
-        con.execute("begin transaction")
-        _record(con, f, digest, batch_id, status="quarantined", rows=None, message=rej.reason,
-                warnings=[], loaded_at=loaded_at, rejection=rej)
-        con.execute("commit")
-        return FileResult(f.relpath, f.entity.table, "quarantined", 0, batch_id, rej.reason,
-                          column=rej.column, row=rej.row, bad_rows=rej.count)
+        return _quarantine(con, f, digest, batch_id, rej, loaded_at)
     except BaseException:
         con.execute("rollback")
         if raw_columns is not None:
@@ -425,12 +431,7 @@ def load_export_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str
         return FileResult(f.relpath, f.entity.table, "loaded", made.objects, batch_id, "loaded", made.warnings)
     except Rejected as rej:
         con.execute("rollback")
-        con.execute("begin transaction")
-        _record(con, f, digest, batch_id, status="quarantined", rows=None, message=rej.reason,
-                warnings=[], loaded_at=loaded_at, rejection=rej)
-        con.execute("commit")
-        return FileResult(f.relpath, f.entity.table, "quarantined", 0, batch_id, rej.reason,
-                          column=rej.column, row=rej.row, bad_rows=rej.count)
+        return _quarantine(con, f, digest, batch_id, rej, loaded_at)
     except BaseException:
         con.execute("rollback")
         raise

@@ -50,11 +50,16 @@ class Obj:
     def has(self, key: str) -> bool:
         return self.data.get(key) is not None
 
-    def text(self, key: str, *, required: bool = False) -> str | None:
+    def _value(self, key: str, required: bool) -> Any:
+        """The value at ``key``; None when missing, which a required value may not be."""
         value = self.data.get(key)
+        if value is None and required:
+            raise self.bad(key, "missing")
+        return value
+
+    def text(self, key: str, *, required: bool = False) -> str | None:
+        value = self._value(key, required)
         if value is None:
-            if required:
-                raise self.bad(key, "missing")
             return None
         if isinstance(value, dict) and isinstance(value.get("id"), str):  # an expanded object
             return value["id"]
@@ -63,10 +68,8 @@ class Obj:
         return str(value)
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
-        value = self.data.get(key)
+        value = self._value(key, required)
         if value is None:
-            if required:
-                raise self.bad(key, "missing")
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, str) and value.lstrip("-").isdigit():
@@ -108,10 +111,8 @@ class Obj:
             raise self.bad(key, f"expected a number, found {value!r}") from None
 
     def child(self, key: str, *, required: bool = False) -> Obj | None:
-        value = self.data.get(key)
+        value = self._value(key, required)
         if value is None:
-            if required:
-                raise self.bad(key, "missing")
             return None
         if not isinstance(value, dict):
             raise self.bad(key, f"expected an object, found {type(value).__name__}")
