@@ -402,22 +402,21 @@ def load_export_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str
             raise Rejected(problem)
         made = exports.adapt(con, f, settings)
         fed: dict[str, int] = {}
-        for table, query in [*((t, None) for t in made.tables), *made.queries.items()]:
+        for table, made_in_sql in [*((t, None) for t in made.tables), *made.queries.items()]:
             entity = exports.BY_TABLE[table]
-            if query is None:
+            if made_in_sql is None:
                 rows = exports.latest_per_key(table, made.tables[table])
                 con.register("_export_rows", _arrow_rows(entity, rows))
-                query, count = "select * from _export_rows", len(rows)
+                query, count, given = "select * from _export_rows", len(rows), _columns(con, "_export_rows")
             else:
-                count = None
-            names = [c.name for c in entity.columns if c.name in _columns(con, query)]
+                (query, given), count = made_in_sql, None
+            names = [c.name for c in entity.columns if c.name in given]
             values = [f"cast({qi(n)} as {DUCKDB.types[entity.column(n).type]})" for n in names]
-            con.execute(f"insert into {RAW}.{table} ({', '.join(map(qi, [*names, *LINEAGE]))}) "
-                        f"select {', '.join(values)}, {_lit(f.relpath)}, {batch_id}, {stamp}, _row_number "
-                        f"from ({query})")
+            inserted = con.execute(f"insert into {RAW}.{table} ({', '.join(map(qi, [*names, *LINEAGE]))}) "
+                                   f"select {', '.join(values)}, {_lit(f.relpath)}, {batch_id}, {stamp}, _row_number "
+                                   f"from ({query})").fetchone()
             if count is None:
-                count = int(con.execute(f"select count(*) from {RAW}.{table} where _batch_id = ?",
-                                        [batch_id]).fetchone()[0])  # type: ignore[index]
+                count = int(inserted[0]) if inserted else 0
             else:
                 con.unregister("_export_rows")
             fed[table] = fed.get(table, 0) + count

@@ -164,9 +164,9 @@ class Rows:
     tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     objects: int = 0
-    # rows made in SQL: raw table -> a query over the connection's temp tables giving the
-    # table's contract columns and ``_row_number``
-    queries: dict[str, str] = field(default_factory=dict)
+    # rows made in SQL: raw table -> (a query over the connection's temp tables, the
+    # contract columns it gives besides ``_row_number``)
+    queries: dict[str, tuple[str, tuple[str, ...]]] = field(default_factory=dict)
 
     def add(self, table: str, line: int, row: dict[str, Any]) -> None:
         self.tables.setdefault(table, []).append({**row, "_row_number": line})

@@ -28,63 +28,88 @@ def _ts(expr: str) -> str:
     return f"timezone('UTC', try_cast({expr} as timestamptz))"
 
 
-def _first_bad(con: duckdb.DuckDBPyConnection, where: str) -> int | None:
-    found = con.execute(f"select min(_row) from _seg where {where}").fetchone()
-    return None if found is None else found[0]
+# what the adapter reads of a message: column -> JSON path (one parse per message)
+PATHS = {
+    "type": "$.type", "message_id": "$.messageId", "user_id": "$.userId", "event": "$.event",
+    "context_group": "$.context.groupId", "group_id": "$.groupId", "feature": "$.properties.feature",
+    "properties": "$.properties", "email": "$.traits.email", "role": "$.traits.role",
+    "traits_created": "$.traits.createdAt", "ts": "$.timestamp", "received": "$.receivedAt",
+}
+TIMESTAMPS = ("traits_created", "ts", "received")
+EVENT_COLUMNS = ("event_id", "user_id", "account_id", "event_name", "feature", "occurred_at", "received_at", "properties")
+USER_COLUMNS = ("user_id", "account_id", "email", "role", "created_at", "updated_at", "is_deleted")
+CHECKS = (  # (where a message is bad, its JSON path, why), in the order they are reported
+    ("not is_object", "$", "expected a JSON object"),
+    ("type is null", "$.type", "missing"),
+    ("ts_text is null and type in ('track', 'identify', 'group')", "$.timestamp", "missing"),
+    ("ts_text is not null and ts is null", "$.timestamp", "not an ISO-8601 timestamp"),
+    ("received_text is not null and received is null", "$.receivedAt", "not an ISO-8601 timestamp"),
+    ("type = 'track' and message_id is null", "$.messageId", "missing"),
+    ("type = 'track' and event is null", "$.event", "missing"),
+    ("type = 'group' and group_id is null", "$.groupId", "missing"),
+    ("type in ('identify', 'group') and user_id is null", "$.userId", "missing"),
+)
 
 
 def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Rows:
-    """Stage the file's messages in ``_seg``; returns the queries that make its rows."""
-    for table in ("_seg_src", "_seg"):
-        con.execute(f"drop table if exists temp.{table}")
+    """Stage the file's messages in ``_seg``; returns the queries that make its rows. Few
+    queries per file: a delivery is often a thousand small files."""
+    cleanup(con)
     try:
-        con.execute(f"create temp table _seg_src as select json from read_ndjson_objects({_lit(str(f.path))}, "
-                    f"compression = '{'gzip' if f.compressed else 'none'}')")
+        # each message is parsed once: every value this adapter reads, by path, in one list
+        paths = ", ".join(_lit(p) for p in PATHS.values())
+        fallback = f"v[{len(PATHS) + 1}]"  # a group id in context.traits (older libraries)
+        values = ",\n                ".join(
+            (_ts(f"v[{i}]") if name in TIMESTAMPS else f"coalesce(v[{i}], {fallback})" if name == "context_group"
+             else f"v[{i}]") + f" as {name}"
+            for i, name in enumerate(PATHS, start=1))
+        con.execute(f"""
+            create temp table _seg as select
+                starts_with(ltrim(json), '{{') as is_object,
+                {values},
+                v[{list(PATHS).index("ts") + 1}] as ts_text,
+                v[{list(PATHS).index("received") + 1}] as received_text,
+                cast(null as bigint) as _row
+            from (select json, json_extract_string(json, [{paths}, '$.context.traits.groupId']) as v
+                  from read_ndjson_objects({_lit(str(f.path))}, compression = '{'gzip' if f.compressed else 'none'}'))""")
     except duckdb.Error as exc:
         raise Bad(0, "$", f"not JSON Lines ({str(exc).splitlines()[0]})") from None
-    con.execute("alter table _seg_src add column _row bigint")
-    con.execute("update _seg_src set _row = rowid - (select min(rowid) from _seg_src) + 1")
-    bad = con.execute("select min(_row) from _seg_src where json_type(json) <> 'OBJECT'").fetchone()
-    if bad and bad[0] is not None:
-        raise Bad(bad[0], "$", "expected a JSON object")
-    con.execute(f"""
-        create temp table _seg as select
-            _row,
-            json ->> 'type' as type,
-            json ->> 'messageId' as message_id,
-            json ->> 'userId' as user_id,
-            json ->> 'event' as event,
-            coalesce(json -> 'context' ->> 'groupId', json -> 'context' -> 'traits' ->> 'groupId') as context_group,
-            json ->> 'groupId' as group_id,
-            json -> 'properties' ->> 'feature' as feature,
-            cast(json -> 'properties' as varchar) as properties,
-            json -> 'traits' ->> 'email' as email,
-            json -> 'traits' ->> 'role' as role,
-            {_ts("json -> 'traits' ->> 'createdAt'")} as traits_created,
-            json ->> 'timestamp' as ts_text,
-            {_ts("json ->> 'timestamp'")} as ts,
-            json ->> 'receivedAt' as received_text,
-            {_ts("json ->> 'receivedAt'")} as received
-        from _seg_src""")
-    con.execute("drop table _seg_src")
-    rows = Rows(objects=int(con.execute("select count(*) from _seg").fetchone()[0]))  # type: ignore[index]
-    for where, path, reason in (
-            ("type is null", "$.type", "missing"),
-            ("ts_text is null and type in ('track', 'identify', 'group')", "$.timestamp", "missing"),
-            ("ts_text is not null and ts is null", "$.timestamp", "not an ISO-8601 timestamp"),
-            ("received_text is not null and received is null", "$.receivedAt", "not an ISO-8601 timestamp"),
-            ("type = 'track' and message_id is null", "$.messageId", "missing"),
-            ("type = 'track' and event is null", "$.event", "missing"),
-            ("type = 'group' and group_id is null", "$.groupId", "missing"),
-            ("type in ('identify', 'group') and user_id is null", "$.userId", "missing")):
-        line = _first_bad(con, where)
+    # rowids follow the file's lines; temp tables do not start them at 0
+    con.execute("update _seg set _row = rowid - (select min(rowid) from _seg) + 1")
+    found = con.execute(
+        "select count(*), count(*) filter (where type in ('identify', 'group')), "
+        "count(*) filter (where type not in ('track', 'identify', 'group')), "
+        "count(*) filter (where type = 'track' and user_id is not null and context_group is null), "
+        "count(*) filter (where type = 'track' and user_id is null), "
+        "min(_row) filter (where type = 'track' and user_id is null), "
+        + ", ".join(f"min(_row) filter (where {where})" for where, _, _ in CHECKS) + " from _seg").fetchone()
+    assert found is not None
+    rows = Rows(objects=int(found[0]))
+    for line, (_, path, reason) in zip(found[6:], CHECKS, strict=True):
         if line is not None:
             raise Bad(line, path, reason)
-    for n, line, what in con.execute(
-            "select count(*), min(_row), type from _seg where type not in ('track', 'identify', 'group') "
-            "group by type order by min(_row)").fetchall():
-        rows.warnings.append(f"{n} {what} calls skipped (only track, identify and group load), "
-                             f"the first at line {line}, $.type")
+    if found[2]:
+        for n, line, what in con.execute(
+                "select count(*), min(_row), type from _seg where type not in ('track', 'identify', 'group') "
+                "group by type order by min(_row)").fetchall():
+            rows.warnings.append(f"{n} {what} calls skipped (only track, identify and group load), "
+                                 f"the first at line {line}, $.type")
+    if found[4]:
+        rows.warnings.append(f"{found[4]} track calls skipped (anonymous: no userId), the first at line {found[5]}, "
+                             "$.userId")
+    if found[1]:
+        _users(con, rows)
+    if found[1] or found[3]:
+        _events_finding_accounts(con, rows, users=bool(found[1]))
+    else:  # every track names its account: no look-up
+        rows.queries["usage__events"] = (
+            "select message_id as event_id, user_id, context_group as account_id, event as event_name, feature, "
+            "ts as occurred_at, received as received_at, properties, _row as _row_number from _seg "
+            "where type = 'track' and user_id is not null", EVENT_COLUMNS)
+    return rows
+
+
+def _users(con: duckdb.DuckDBPyConnection, rows: Rows) -> None:
     # each user's latest group and identify in this file, and its version loaded before
     con.execute("""
         create or replace temp table _seg_users as
@@ -116,8 +141,14 @@ def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Rows:
     for n, line in con.execute("select count(*), min(_row_number) from _seg_users where account_id is null "
                                "having count(*) > 0").fetchall():
         rows.warnings.append(f"{n} users skipped (no group call yet: no account), the first at line {line}, $.userId")
-    rows.queries["usage__users"] = "select * from _seg_users where account_id is not null"
-    con.execute("""
+    rows.queries["usage__users"] = ("select * from _seg_users where account_id is not null", USER_COLUMNS)
+
+
+def _events_finding_accounts(con: duckdb.DuckDBPyConnection, rows: Rows, *, users: bool) -> None:
+    """The tracks, each with its account: ``context.groupId``, else the user's latest group
+    call in this file, else the account of the user's version loaded before."""
+    mine = "left join _seg_users u on u.user_id = s.user_id" if users else ""
+    con.execute(f"""
         create or replace temp table _seg_events as
         with known as (
             select user_id, account_id from (
@@ -128,24 +159,23 @@ def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Rows:
             where r = 1
         )
         select s.message_id as event_id, s.user_id,
-               coalesce(s.context_group, u.account_id, known.account_id) as account_id,
+               coalesce(s.context_group, {'u.account_id, ' if users else ''}known.account_id) as account_id,
                s.event as event_name, s.feature, s.ts as occurred_at, s.received as received_at, s.properties,
                s._row as _row_number
         from _seg s
-        left join _seg_users u on u.user_id = s.user_id
+        {mine}
         left join known on known.user_id = s.user_id
         where s.type = 'track'""")
-    for reason, where, path in (("anonymous: no userId", "user_id is null", "$.userId"),
-                                ("no account: no context.groupId and no group call", "user_id is not null and "
-                                 "account_id is null", "$.context.groupId")):
-        for n, line in con.execute(f"select count(*), min(_row_number) from _seg_events where {where} "
-                                   "having count(*) > 0").fetchall():
-            rows.warnings.append(f"{n} track calls skipped ({reason}), the first at line {line}, {path}")
-    rows.queries["usage__events"] = ("select * exclude (_row_number), _row_number from _seg_events "
-                                     "where user_id is not null and account_id is not null")
-    return rows
+    ungrouped, first_ungrouped = con.execute(
+        "select count(*), min(_row_number) from _seg_events where user_id is not null and account_id is null"
+    ).fetchone() or (0, None)
+    if ungrouped:
+        rows.warnings.append(f"{ungrouped} track calls skipped (no account: no context.groupId and no group call), "
+                             f"the first at line {first_ungrouped}, $.context.groupId")
+    rows.queries["usage__events"] = ("select * from _seg_events where user_id is not null and account_id is not null",
+                                     EVENT_COLUMNS)
 
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:
-    for table in ("_seg_src", "_seg", "_seg_users", "_seg_events"):
+    for table in ("_seg", "_seg_users", "_seg_events"):
         con.execute(f"drop table if exists temp.{table}")
