@@ -253,5 +253,11 @@ EXPORT_SUFFIXES: tuple[str, ...] = (".jsonl", ".jsonl.gz")
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz")
 
 
+def is_wanted(e: Entity, tables: set[str] | None) -> bool:
+    """Does loading only ``tables`` (None: all) take the files of ``e``? An export folder's
+    files are taken when any raw table they feed is."""
+    return tables is None or e.table in tables or not tables.isdisjoint(e.feeds)
+
+
 def entity(source: str, name: str) -> Entity:
     return BY_PATH[(source, name)]

@@ -155,6 +155,12 @@ def test_bad_objects_are_quarantined_with_line_and_json_path(tmp_path: Path) -> 
     assert con.execute("select path, error_row, error_column from raw.quarantine where path like '%3_one%'").fetchall() \
         == [("stripe/events/3_one_time_item.jsonl", 3, "$.data.object.items.data[0].price.recurring")]
     assert con.execute("select count(*) from raw.billing__plans").fetchone() == (1,)  # the good file's price
+    # a quarantined export file its sender deletes is withdrawn, also when a load takes only
+    # some raw tables (as Dagster's raw assets do): the tables it would have fed
+    (tmp_path / "stripe/events/2_no_id.jsonl").unlink()
+    load_landing(con, tmp_path, entities={"billing__plans"})
+    assert "stripe/events/2_no_id.jsonl" not in {p for (p,) in con.execute("select path from raw.quarantine").fetchall()}
+    assert con.execute("select count(*) from raw.quarantine").fetchone() == (5,)
     assert con.execute("select subscription_item_id, quantity, started_at from raw.billing__subscription_items"
                        ).fetchall()[0][:2] == ("si_x@1767312000", 1)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 
-from laer.contract import ENTITIES, ColType, Column, Entity
+from laer.contract import BY_PATH, ENTITIES, ColType, Column, Entity, is_wanted
 from laer.ingest.diagnose import (
     csv_header_line,
     header_names,
@@ -115,7 +115,8 @@ def record_withdrawals(con: duckdb.DuckDBPyConnection, present: set[str], entiti
     wanted = set(entities) if entities is not None else None
     gone = [row for row in con.execute(f"select path, source, entity, content_hash, size_bytes from {RAW}.quarantine "
                                        "order by path").fetchall()
-            if row[0] not in present and (wanted is None or f"{row[1]}__{row[2]}" in wanted)]
+            if row[0] not in present
+            and (is_wanted(BY_PATH[(row[1], row[2])], wanted) if (row[1], row[2]) in BY_PATH else wanted is None)]
     if gone:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         last = int(con.execute(f"select coalesce(max(batch_id), 0) from {LEDGER}").fetchone()[0])  # type: ignore[index]
@@ -698,7 +699,7 @@ def plan_batches(files: Iterable[LandingFile], entities: Iterable[str] | None, s
     wanted = set(entities) if entities is not None else None
     plan: list[tuple[LandingFile, str, int | None]] = []
     for f in files:
-        if wanted is not None and f.entity.table not in wanted and not wanted.intersection(f.entity.feeds):
+        if not is_wanted(f.entity, wanted):
             continue
         digest = (known or {}).get((f.relpath, f.size, f.modified_ns)) or f.content_hash()
         if (f.relpath, digest) in seen:
