@@ -388,3 +388,30 @@ def test_list_snapshots_are_a_first_backfill_that_events_continue(tmp_path: Path
         ("re_p1", "ch_p1", 5000, "requested_by_customer")]
     assert q("select plan_id, plan_name, billing_interval, unit_amount, is_free from raw.billing__plans "
              "order by updated_at limit 1").fetchall() == [("price_pro_m", "Pro", "month", 10000, False)]
+
+
+def test_hubspot_alone_beside_the_contracts_billing_gives_the_same_crm_rows(tmp_path: Path) -> None:
+    """HubSpot for the CRM, the contract's own files for billing and the rest: the latest
+    version of every CRM record equals the contract's, column for column."""
+    from laer.contract import entity
+    from laer.generate import generate
+    from tests.conftest import SMALL
+
+    crm = ("accounts", "contacts", "opportunities", "users")
+    tables = {f"crm__{name}" for name in crm}
+    latest = {}
+    for shape, formats in (("contract", ()), ("hubspot", ("hubspot",))):
+        generate(SMALL, tmp_path / shape, formats=formats)
+        assert (tmp_path / shape / "billing" / "subscriptions").is_dir()
+        assert (tmp_path / shape / "hubspot").is_dir() == bool(formats)
+        con = duckdb.connect()
+        load_landing(con, tmp_path / shape, entities=tables)
+        for name in crm:
+            e = entity("crm", name)
+            columns = ", ".join(c.name for c in e.columns)
+            latest[shape, name] = con.execute(
+                f"select {columns} from (select *, row_number() over (partition by {e.key} order by updated_at desc, "
+                f"_batch_id desc, _row_number desc) as r from raw.crm__{name}) where r = 1 order by {e.key}").fetchall()
+    for name in crm:
+        assert latest["hubspot", name] == latest["contract", name], name
+        assert len(latest["contract", name]) > 10, name
