@@ -248,7 +248,6 @@ SEGMENT = EXPORTS[-1]
 
 BY_PATH: dict[tuple[str, str], Entity] = {(e.source, e.name): e for e in (*ENTITIES, *EXPORTS)}
 SOURCES: tuple[str, ...] = ("crm", "billing", "usage", "finance")
-EXPORT_SOURCES: tuple[str, ...] = ("stripe", "hubspot", "segment")
 EXPORT_SUFFIXES: tuple[str, ...] = (".jsonl", ".jsonl.gz")
 FILE_SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet", ".jsonl", ".jsonl.gz")
 

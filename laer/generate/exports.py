@@ -20,8 +20,6 @@ publishes the same marts either way (tests/test_exports.py holds it to the cent)
 
 from __future__ import annotations
 
-import gzip
-import io
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -31,7 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from laer.generate.writer import batch_names
+from laer.generate.writer import batch_names, gzipped
 from laer.ingest.exports.hubspot import ZERO_DECIMAL_CURRENCIES
 
 FORMATS = ("stripe", "hubspot", "segment")
@@ -85,10 +83,7 @@ class Batches:
         for name, (_, obj) in zip(names, items, strict=True):
             by_name.setdefault(str(name), []).append(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
         for name, lines in by_name.items():
-            buf = io.BytesIO()
-            with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, filename="") as gz:
-                gz.write(("\n".join(lines) + "\n").encode())
-            (folder / f"{name}{suffix}.jsonl.gz").write_bytes(buf.getvalue())
+            (folder / f"{name}{suffix}.jsonl.gz").write_bytes(gzipped(("\n".join(lines) + "\n").encode()))
             self.files += 1
 
 

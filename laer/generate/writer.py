@@ -74,12 +74,15 @@ def _encode(df: pd.DataFrame, fmt: str) -> bytes:
         if text and not text.endswith("\n"):
             text += "\n"
     raw = text.encode("utf-8")
-    if fmt.endswith(".gz"):
-        buf = io.BytesIO()
-        with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, filename="") as gz:
-            gz.write(raw)
-        return buf.getvalue()
-    return raw
+    return gzipped(raw) if fmt.endswith(".gz") else raw
+
+
+def gzipped(raw: bytes) -> bytes:
+    """``raw`` gzipped byte-for-byte deterministically (no modification time, no name)."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(fileobj=buf, mode="wb", mtime=0, filename="") as gz:
+        gz.write(raw)
+    return buf.getvalue()
 
 
 def batch_names(ts: np.ndarray, epoch0: int, daily_from_day: int, start: np.datetime64) -> np.ndarray:

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from laer.contract import BY_PATH, EXPORT_SOURCES, EXPORT_SUFFIXES, FILE_SUFFIXES, SEGMENT, Entity
+from laer.contract import BY_PATH, EXPORT_SUFFIXES, FILE_SUFFIXES, SEGMENT, Entity
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def discover(landing: Path) -> Discovery:
         if found is None:
             warnings.append(f"{rel}: not under a known <source>/<entity>/ folder; ignored")
             continue
-        suffixes = EXPORT_SUFFIXES if found.source in EXPORT_SOURCES else FILE_SUFFIXES
+        suffixes = EXPORT_SUFFIXES if found.feeds else FILE_SUFFIXES
         fmt = _format(parts[-1], suffixes)
         if fmt is None and found is SEGMENT and parts[-1].endswith(".gz"):
             fmt = ("jsonl", True)  # Segment's S3 destination names its gzipped JSON Lines files <name>.gz

@@ -20,6 +20,7 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -48,6 +49,9 @@ from laer.ingest.rules import (
     source_columns,
     unknown_values_warning,
 )
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 RAW = "raw"
 LEDGER = f"{RAW}._load_ledger"
@@ -370,7 +374,7 @@ def load_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str, batch
         _drop_stage(con, f)
 
 
-def _arrow_rows(entity: Entity, rows: list[dict[str, object]]) -> object:
+def _arrow_rows(entity: Entity, rows: list[dict[str, object]]) -> pa.Table:
     """An Arrow table of an adapter's rows: the entity's columns the rows name, typed, and
     ``_row_number``; decimals travel as text and are cast by the insert."""
     import pyarrow as pa
@@ -406,9 +410,9 @@ def load_export_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str
         for table, made_in_sql in [*((t, None) for t in made.tables), *made.queries.items()]:
             entity = exports.BY_TABLE[table]
             if made_in_sql is None:
-                rows = exports.latest_per_key(table, made.tables[table])
-                con.register("_export_rows", _arrow_rows(entity, rows))
-                query, count, given = "select * from _export_rows", len(rows), _columns(con, "_export_rows")
+                arrow = _arrow_rows(entity, exports.latest_per_key(table, made.tables[table]))
+                con.register("_export_rows", arrow)
+                query, count, given = "select * from _export_rows", arrow.num_rows, tuple(arrow.column_names)
             else:
                 (query, given), count = made_in_sql, None
             names = [c.name for c in entity.columns if c.name in given]

@@ -280,14 +280,17 @@ def malformed(f: LandingFile, exc: BaseException) -> str:
     return f"malformed {f.fmt} file: {first.replace(str(f.path), f.relpath)}"
 
 
-def latest_versions_sql(entity: Entity, columns: Iterable[str], d: Dialect = DUCKDB) -> str:
+def latest_versions_sql(entity: Entity, columns: Iterable[str], d: Dialect = DUCKDB, where: str | None = None) -> str:
     """The latest version of each record of an entity's raw table (landing.md, "CDC"): the
     highest version column (nulls last), then the latest batch, then the latest row — the
     rule dbt's staging models apply with ``dedupe_versions`` (macros/lifecycle/). What the
-    raw Great Expectations suites check, before dbt has built anything."""
+    raw Great Expectations suites check, before dbt has built anything, and the state the
+    exports' adapters read back. ``where`` keeps only some records before ranking (a
+    condition every version of a record meets alike, such as one on its key)."""
     order = ([f"{d.qi(entity.version_column)} desc nulls last"] if entity.version_column else []) + [
         "_batch_id desc", "_row_number desc"]
     key = ", ".join(d.qi(k) for k in entity.key.split(","))
     cols = ", ".join(d.qi(c) for c in columns)
+    only = f" where {where}" if where else ""
     return (f"select {cols} from (select *, row_number() over (partition by {key} order by {', '.join(order)}) "
-            f"as _version_rank from raw.{entity.table}) as versions where _version_rank = 1")
+            f"as _version_rank from raw.{entity.table}{only}) as versions where _version_rank = 1")

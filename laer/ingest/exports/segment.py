@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import duckdb
 
+from laer.contract import entity
 from laer.ingest.exports.objects import Bad, Rows
 from laer.ingest.files import LandingFile
-from laer.ingest.rules import DUCKDB
+from laer.ingest.rules import DUCKDB, latest_versions_sql
 
 _lit = DUCKDB.lit
 TYPES = ("track", "identify", "group")
@@ -109,20 +110,22 @@ def adapt(con: duckdb.DuckDBPyConnection, f: LandingFile) -> Rows:
     return rows
 
 
+def _users_loaded_before(columns: tuple[str, ...], users: str) -> str:
+    """The latest version loaded before of each user the query ``users`` names."""
+    return latest_versions_sql(entity("usage", "users"), ("user_id", *columns), where=f"user_id in ({users})")
+
+
 def _users(con: duckdb.DuckDBPyConnection, rows: Rows) -> None:
     # each user's latest group and identify in this file, and its version loaded before
-    con.execute("""
+    before = _users_loaded_before(("account_id", "email", "role", "created_at"),
+                                  "select user_id from _seg where type in ('identify', 'group')")
+    con.execute(f"""
         create or replace temp table _seg_users as
         with calls as (
             select *, row_number() over (partition by user_id, type order by ts desc, _row desc) as latest
             from _seg where type in ('identify', 'group')
         ),
-        before as (
-            select user_id, account_id, email, role, created_at from (
-                select *, row_number() over (partition by user_id order by updated_at desc, _batch_id desc,
-                                             _row_number desc) as r
-                from raw.usage__users where user_id in (select user_id from calls)) where r = 1
-        ),
+        before as ({before}),
         mine as (
             select user_id,
                    max(group_id) filter (where type = 'group' and latest = 1) as account_id,
@@ -148,16 +151,10 @@ def _events_finding_accounts(con: duckdb.DuckDBPyConnection, rows: Rows, *, user
     """The tracks, each with its account: ``context.groupId``, else the user's latest group
     call in this file, else the account of the user's version loaded before."""
     mine = "left join _seg_users u on u.user_id = s.user_id" if users else ""
+    known = _users_loaded_before(("account_id",), "select user_id from _seg where type = 'track' and context_group is null")
     con.execute(f"""
         create or replace temp table _seg_events as
-        with known as (
-            select user_id, account_id from (
-                select user_id, account_id, row_number() over (partition by user_id order by updated_at desc,
-                       _batch_id desc, _row_number desc) as r
-                from raw.usage__users
-                where user_id in (select user_id from _seg where type = 'track' and context_group is null))
-            where r = 1
-        )
+        with known as ({known})
         select s.message_id as event_id, s.user_id,
                coalesce(s.context_group, {'u.account_id, ' if users else ''}known.account_id) as account_id,
                s.event as event_name, s.feature, s.ts as occurred_at, s.received as received_at, s.properties,

@@ -33,9 +33,11 @@ from typing import Any
 import duckdb
 import orjson
 
+from laer.contract import entity
 from laer.ingest.exports.objects import Bad, Obj, Rows, Skipped, read_objects
 from laer.ingest.exports.timeline import Segment, Version, item_of, merge, reconcile
 from laer.ingest.files import LandingFile
+from laer.ingest.rules import latest_versions_sql
 
 # the event families the contract names; anything else in stripe/events/ is reported
 FAMILIES = ("customer.", "price.", "product.", "invoice.", "charge.", "refund.")
@@ -160,11 +162,10 @@ class StripeFile:
         """Domain -> the one CRM account with it (None when several share it)."""
         if self._domains is None:
             self._domains = {}
+            latest = latest_versions_sql(entity("crm", "accounts"), ("account_id", "domain", "is_deleted"))
             for domain, accounts in self.con.execute(
-                    "select lower(domain), list(distinct account_id) from (select account_id, domain, "
-                    "row_number() over (partition by account_id order by updated_at desc, _batch_id desc, "
-                    "_row_number desc) as r, is_deleted from raw.crm__accounts) "
-                    "where r = 1 and coalesce(is_deleted, false) = false and domain is not null group by 1").fetchall():
+                    f"select lower(domain), list(distinct account_id) from ({latest}) "
+                    "where coalesce(is_deleted, false) = false and domain is not null group by 1").fetchall():
                 self._domains[domain] = accounts[0] if len(accounts) == 1 else None
         return self._domains
 
@@ -222,12 +223,13 @@ class StripeFile:
             return
         self.con.execute("create or replace temp table _stripe_subs (id varchar)")
         self.con.executemany("insert into _stripe_subs values (?)", [[i] for i in ids])
+        versions = latest_versions_sql(
+            entity("billing", "subscription_items"),
+            ("subscription_item_id", "subscription_id", "plan_id", "quantity", "discount_percent", "started_at",
+             "ended_at"),
+            where="subscription_id in (select id from _stripe_subs) and _source_file like 'stripe/%'")
         for vid, sub, plan, qty, pct, start, end in self.con.execute(
-                "select subscription_item_id, subscription_id, plan_id, quantity, discount_percent, started_at, ended_at "
-                "from (select *, row_number() over (partition by subscription_item_id order by updated_at desc, "
-                "_batch_id desc, _row_number desc) as r from raw.billing__subscription_items "
-                "where subscription_id in (select id from _stripe_subs) and _source_file like 'stripe/%') "
-                "where r = 1 order by started_at, subscription_item_id").fetchall():
+                f"{versions} order by started_at, subscription_item_id").fetchall():
             item = item_of(vid)
             self.items.setdefault(sub, {}).setdefault(item, []).append(
                 Version(vid, item, sub, plan, int(qty), Decimal(pct or 0), start, end))
