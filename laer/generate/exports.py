@@ -134,7 +134,11 @@ def _subscription_events(subs: pd.DataFrame, items: pd.DataFrame,
                     }] if i["discount_percent"] else []} for i in live]}}
 
 
-def _invoice_events(invoices: pd.DataFrame, lines: pd.DataFrame) -> Iterator[tuple[int, str, dict[str, Any]]]:
+def _invoice_events(invoices: pd.DataFrame,
+                    lines: pd.DataFrame) -> Iterator[tuple[int, str, dict[str, Any], int]]:
+    """(instant, event type, invoice object, export instant) of every invoice version: a
+    version exported before its own time (the contract's ``_ts`` < ``updated_at``) goes into
+    the batch of its export day, as in the contract's layout."""
     kinds = {"open": "finalized", "paid": "paid", "uncollectible": "marked_uncollectible", "void": "voided",
              "draft": "created"}
     by_invoice = {k: list(_rows(g)) for k, g in lines.groupby("invoice_id", sort=False)}
@@ -153,48 +157,37 @@ def _invoice_events(invoices: pd.DataFrame, lines: pd.DataFrame) -> Iterator[tup
                 "type": "subscription" if ln["line_type"] == "subscription" else "invoiceitem",
                 "subscription_item": ln["subscription_item_id"],
                 "price": {"id": ln["plan_id"], "object": "price"} if ln["plan_id"] else None,
-                "period": {"start": ln["period_start"], "end": ln["period_end"]}} for ln in its]}}
+                "period": {"start": ln["period_start"], "end": ln["period_end"]}} for ln in its]}}, v["_ts"]
 
 
 def write_stripe(frames: dict[str, pd.DataFrame], landing: Path, batches: Batches) -> None:
-    events: list[tuple[int, str, dict[str, Any]]] = []
+    # (instant, event type, object, export instant: the day's batch it goes into)
+    events: list[tuple[int, str, dict[str, Any], int]] = []
     for c in _rows(frames["billing/customers"]):
         events.append((c["_ts"], "customer.created", {
             "id": c["customer_id"], "object": "customer", "email": c["email"], "currency": c["currency"].lower(),
             "created": c["created_at"], "livemode": False,
-            "metadata": {"account_id": c["account_id"]} if c["account_id"] else {}}))
+            "metadata": {"account_id": c["account_id"]} if c["account_id"] else {}}, c["_ts"]))
     prices = {p["plan_id"]: _price(p) for p in _rows(frames["billing/plans"])}
-    events += [(p["created"], "price.created", p) for p in prices.values()]
-    events += _subscription_events(frames["billing/subscriptions"], frames["billing/subscription_items"], prices)
-    invoices = frames["billing/invoices"]
-    events += [(ts, kind, obj) for ts, kind, obj in _invoice_events(invoices, frames["billing/invoice_lines"])]
+    events += [(p["created"], "price.created", p, p["created"]) for p in prices.values()]
+    events += [(t, kind, obj, t) for t, kind, obj in _subscription_events(
+        frames["billing/subscriptions"], frames["billing/subscription_items"], prices)]
+    events += _invoice_events(frames["billing/invoices"], frames["billing/invoice_lines"])
     for p in _rows(frames["billing/payments"]):
         events.append((p["created_at"], f"charge.{p['status']}", {
             "id": p["payment_id"], "object": "charge", "customer": p["customer_id"], "invoice": p["invoice_id"],
             "amount": p["amount"], "currency": p["currency"], "status": p["status"], "created": p["created_at"],
-            "failure_code": p["failure_reason"], "refunds": {"object": "list", "data": [], "has_more": False}}))
+            "failure_code": p["failure_reason"], "refunds": {"object": "list", "data": [], "has_more": False}},
+            p["created_at"]))
     for r in _rows(frames["billing/refunds"]):
         events.append((r["created_at"], "refund.created", {
             "id": r["refund_id"], "object": "refund", "charge": r["payment_id"], "amount": r["amount"],
-            "currency": r["currency"], "reason": r["reason"], "created": r["created_at"], "status": "succeeded"}))
-    # the batch of an object is the day it was exported (the contract's _ts): invoices and
-    # subscriptions carry it in their version's time; a later-stamped version waits for its day
-    stamped = []
-    for n, (ts, kind, obj) in enumerate(sorted(events, key=lambda e: e[0])):
-        stamped.append((ts, {"id": f"evt_{n + 1:09d}", "object": "event", "api_version": "2024-06-20",
-                             "created": ts, "type": kind, "livemode": False, "data": {"object": obj}}))
-    _stamp_invoices_at_export(stamped, invoices)
-    batches.write(landing / "stripe" / "events", stamped)
-
-
-def _stamp_invoices_at_export(stamped: list[tuple[int, dict[str, Any]]], invoices: pd.DataFrame) -> None:
-    """An invoice version exported before its own time (the contract's ``_ts`` < ``updated_at``)
-    goes into the batch of its export day, as in the contract's layout."""
-    export = {(r["invoice_id"], r["updated_at"]): r["_ts"] for r in _rows(invoices[["invoice_id", "updated_at", "_ts"]])}
-    for i, (ts, event) in enumerate(stamped):
-        obj = event["data"]["object"]
-        if obj["object"] == "invoice":
-            stamped[i] = (export.get((obj["id"], ts), ts), event)
+            "currency": r["currency"], "reason": r["reason"], "created": r["created_at"], "status": "succeeded"},
+            r["created_at"]))
+    batches.write(landing / "stripe" / "events", [
+        (exported, {"id": f"evt_{n + 1:09d}", "object": "event", "api_version": "2024-06-20", "created": ts,
+                    "type": kind, "livemode": False, "data": {"object": obj}})
+        for n, (ts, kind, obj, exported) in enumerate(sorted(events, key=lambda e: e[0]))])
 
 
 # ----------------------------------------------------------------------------- HubSpot
