@@ -415,3 +415,26 @@ def test_hubspot_alone_beside_the_contracts_billing_gives_the_same_crm_rows(tmp_
     for name in crm:
         assert latest["hubspot", name] == latest["contract", name], name
         assert len(latest["contract", name]) > 10, name
+
+
+def test_dagsters_raw_assets_count_what_an_export_file_wrote_into_each_table(tmp_path: Path) -> None:
+    from dagster import AssetKey, DagsterEventType, DagsterInstance
+
+    from orchestration.definitions import build_definitions
+    from orchestration.settings import LaerSettings
+
+    stripe_company.write(tmp_path / "landing")
+    defs = build_definitions(LaerSettings(landing_dir=str(tmp_path / "landing"), warehouse_dir=str(tmp_path / "wh"),
+                                          as_of="2026-06-30"))
+    raw = ["billing__subscriptions", "billing__subscription_items", "crm__accounts", "_load_ledger_feeds"]
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("refresh").execute_in_process(
+            instance=instance, partition_key="2026-06-30", asset_selection=[AssetKey(["raw", t]) for t in raw])
+    assert result.success
+    counts = {e.asset_key.path[-1]: (e.step_materialization_data.materialization.metadata["files_loaded"].value,
+                                     e.step_materialization_data.materialization.metadata["rows_loaded"].value)
+              for e in result.all_events if e.event_type == DagsterEventType.ASSET_MATERIALIZATION}
+    # the two event files wrote 12 + 3 subscription versions and 16 + 2 item versions (the
+    # latest of each per file), from 37 + 8 objects; the contract's accounts file 12 rows
+    assert counts == {"billing__subscriptions": (2, 15), "billing__subscription_items": (2, 18),
+                      "crm__accounts": (1, 12), "_load_ledger_feeds": (2, 45)}

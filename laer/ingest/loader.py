@@ -73,6 +73,8 @@ class FileResult:
     column: str | None = None
     row: int | None = None
     bad_rows: int | None = None
+    # an export file: the rows its adapter wrote into each raw table (``rows`` counts its objects)
+    fed: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -432,7 +434,8 @@ def load_export_file(con: duckdb.DuckDBPyConnection, f: LandingFile, digest: str
         con.executemany(f"insert into {FEEDS} values (?, ?, ?, ?)",
                         [[batch_id, *table.split("__", 1), n] for table, n in sorted(fed.items())])
         con.execute("commit")
-        return FileResult(f.relpath, f.entity.table, "loaded", made.objects, batch_id, "loaded", made.warnings)
+        return FileResult(f.relpath, f.entity.table, "loaded", made.objects, batch_id, "loaded", made.warnings,
+                          fed=fed)
     except Rejected as rej:
         con.execute("rollback")
         return _quarantine(con, f, digest, batch_id, rej, loaded_at)

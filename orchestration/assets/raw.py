@@ -40,12 +40,15 @@ RAW_SPECS = [
                 group_name="raw", kinds={"duckdb"}, skippable=True)]
 
 
-def _file_counts(results: list[FileResult]) -> dict[str, object]:
+def _file_counts(results: list[FileResult], table: str | None = None) -> dict[str, object]:
+    """The files' outcomes for one raw table (an export file counts the rows it wrote into
+    ``table``), or for the export files as a whole (``table`` None: objects read)."""
     return {
         "files_loaded": sum(r.status == "loaded" for r in results),
         "files_skipped": sum(r.status == "skipped" for r in results),
         "files_quarantined": sum(r.status == "quarantined" for r in results),
-        "rows_loaded": sum(r.rows for r in results if r.status == "loaded"),
+        "rows_loaded": sum(r.fed.get(table, 0) if r.fed and table else r.rows
+                           for r in results if r.status == "loaded"),
         "quarantined": [f"{r.relpath}: {r.message}" for r in results if r.status == "quarantined"][:20],
     }
 
@@ -99,7 +102,7 @@ def landing_files_asset(calendar: RefreshCalendar) -> AssetsDefinition:
                 table = key.path[-1]
                 mine = exported if key == FEEDS_KEY else [r for r in results
                                                           if r.entity == table or table in feeds.get(r.entity, ())]
-                metadata = _file_counts(mine)
+                metadata = _file_counts(mine, None if key == FEEDS_KEY else table)
             yield MaterializeResult(asset_key=key, metadata=metadata)
 
     return landing_files
